@@ -1,11 +1,32 @@
-"""The lab's topology: pure data, loaded from YAML and validated. (Stub: shape only.)"""
+"""The lab's topology: pure data, loaded from YAML and validated.
+
+`load()` reads cclab/topology.yaml (or another file) and `parse()` turns already-loaded data into
+a `Topology`. Either raises `TopologyError`, one line naming the offending node, network or field.
+"""
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
-from typing import Any, Literal, Mapping
+from pathlib import Path
+from typing import Any, Literal, Mapping, cast
+
+import yaml
 
 Role = Literal["cc", "nc", "walrus"]
+ROLES: tuple[Role, ...] = ("cc", "nc", "walrus")
+DEFAULT_PATH = Path(__file__).with_name("topology.yaml")
+NAME_PATTERN = r"^[a-z][a-z0-9-]{0,30}$"   # names become Docker names cclab-<name>
+
+_NAME = re.compile(NAME_PATTERN)
+_TOP_KEYS = ("networks", "private_network", "public_network", "vip", "module", "nodes")
+_NETWORK_KEYS = ("name", "subnet")
+_NODE_KEYS = ("name", "role", "addresses", "params")
+
+
+class TopologyError(ValueError):
+    """An invalid topology; the message is one line naming the culprit."""
 
 
 @dataclass(frozen=True)
@@ -35,6 +56,241 @@ class Topology:
     public_network: str
     module: Mapping[str, Any]                  # module parameters common to every CC
 
-    def network(self, name: str) -> Network: ...
-    def node(self, name: str) -> Node: ...
-    def by_role(self, role: Role) -> tuple[Node, ...]: ...
+    def network(self, name: str) -> Network:
+        for network in self.networks:
+            if network.name == name:
+                return network
+        raise KeyError(f"no network {name!r}")
+
+    def node(self, name: str) -> Node:
+        for node in self.nodes:
+            if node.name == name:
+                return node
+        raise KeyError(f"no node {name!r}")
+
+    def by_role(self, role: Role) -> tuple[Node, ...]:
+        return tuple(node for node in self.nodes if node.role == role)
+
+    def module_params(self, node: Node | str) -> dict[str, Any]:
+        """The eucalyptus_cc_gateway parameters for a CC: common `module`, then the node's
+        `params` (which win), then `vip` (an address; the module defaults the prefix to /32)."""
+        if isinstance(node, str):
+            node = self.node(node)
+        if node.role != "cc":
+            raise ValueError(f"node {node.name!r} is a {node.role} node, not a cc")
+        return {**self.module, **node.params, "vip": str(self.vip)}
+
+
+def load(path: Path | None = None) -> Topology:
+    """Read and validate a topology file (default: the packaged cclab/topology.yaml)."""
+    path = DEFAULT_PATH if path is None else Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return parse(data)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise TopologyError(f"{path}: invalid YAML{where}: {e.problem}") from None
+    except (yaml.YAMLError, OSError) as e:
+        raise TopologyError(f"{path}: {e}") from None
+    except TopologyError as e:
+        raise TopologyError(f"{path}: {e}") from None
+
+
+def parse(data: Mapping[str, Any]) -> Topology:
+    """Build a Topology from loaded YAML data, checking every rule the lab relies on."""
+    top = _fields(data, "topology", _TOP_KEYS, optional=("module",))
+    networks = tuple(_network(raw, i) for i, raw in enumerate(_list(top, "networks")))
+    nodes = tuple(_node(raw, i) for i, raw in enumerate(_list(top, "nodes")))
+    topology = Topology(
+        networks=networks,
+        nodes=nodes,
+        vip=_address(top["vip"], "vip"),
+        private_network=_network_name(top["private_network"], "topology: private_network"),
+        public_network=_network_name(top["public_network"], "topology: public_network"),
+        module=_params(top.get("module"), "module"),
+    )
+    _check_networks(topology)
+    _check_addresses(topology)
+    _check_roles(topology)
+    _check_vip(topology)
+    return topology
+
+
+# --- reading one piece at a time --------------------------------------------------------------
+
+def _fields(raw: Any, where: str, keys: tuple[str, ...], optional: tuple[str, ...] = ()
+            ) -> Mapping[str, Any]:
+    if not isinstance(raw, Mapping):
+        raise TopologyError(f"{where}: expected a mapping, got {_kind(raw)}")
+    for key in raw:
+        if key not in keys:
+            raise TopologyError(f"{where}: unknown key {key!r} (allowed: {', '.join(keys)})")
+    for key in keys:
+        if key not in raw and key not in optional:
+            raise TopologyError(f"{where}: missing key {key!r}")
+    return raw
+
+
+def _list(top: Mapping[str, Any], key: str) -> list[Any]:
+    value = top[key]
+    if not isinstance(value, list) or not value:
+        raise TopologyError(f"topology: {key} must be a non-empty list")
+    return value
+
+
+def _network(raw: Any, index: int) -> Network:
+    where = _label("network", raw, index)
+    raw = _fields(raw, where, _NETWORK_KEYS)
+    name = _name(raw["name"], where)
+    subnet = raw["subnet"]
+    try:
+        if not isinstance(subnet, str):
+            raise ValueError("not a string")
+        net = IPv4Network(subnet)
+    except ValueError as e:
+        raise TopologyError(f"{where}: subnet {subnet!r} is not an IPv4 network ({e})") from None
+    if net.prefixlen > 30:
+        raise TopologyError(f"{where}: subnet {net} is too small (at most /30)")
+    return Network(name, net)
+
+
+def _node(raw: Any, index: int) -> Node:
+    where = _label("node", raw, index)
+    raw = _fields(raw, where, _NODE_KEYS, optional=("params",))
+    name = _name(raw["name"], where)
+    role = raw["role"]
+    if role not in ROLES:
+        raise TopologyError(f"{where}: unknown role {role!r} (expected one of: {', '.join(ROLES)})")
+    addresses = raw["addresses"]
+    if not isinstance(addresses, Mapping) or not addresses:
+        raise TopologyError(f"{where}: addresses must be a non-empty mapping network -> address")
+    return Node(
+        name=name,
+        role=cast(Role, role),
+        addresses={str(net): _address(addr, f"{where}: {net} address")
+                   for net, addr in addresses.items()},
+        params=_params(raw.get("params"), f"{where}: params"),
+    )
+
+
+def _label(kind: str, raw: Any, index: int) -> str:
+    name = raw.get("name") if isinstance(raw, Mapping) else None
+    return f"{kind} {name!r}" if isinstance(name, str) else f"{kind}s[{index}]"
+
+
+def _name(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not _NAME.fullmatch(value):
+        raise TopologyError(f"{where}: name {value!r} must match {NAME_PATTERN}")
+    return value
+
+
+def _network_name(value: Any, where: str) -> str:
+    if not isinstance(value, str):
+        raise TopologyError(f"{where}: expected a network name, got {value!r}")
+    return value
+
+
+def _address(value: Any, where: str) -> IPv4Address:
+    try:
+        if not isinstance(value, str):
+            raise ValueError
+        return IPv4Address(value)
+    except ValueError:
+        raise TopologyError(f"{where} {value!r} is not an IPv4 address") from None
+
+
+def _params(value: Any, where: str) -> dict[str, Any]:
+    if value is None:                     # an empty `params:` section
+        return {}
+    if not isinstance(value, Mapping):
+        raise TopologyError(f"{where}: expected a mapping, got {_kind(value)}")
+    for key in value:
+        if not isinstance(key, str):
+            raise TopologyError(f"{where}: key {key!r} is not a string")
+        if key == "vip":
+            raise TopologyError(f"{where}: key 'vip' is not allowed (the topology's vip is used)")
+    return dict(value)
+
+
+def _kind(value: Any) -> str:
+    return "nothing" if value is None else type(value).__name__
+
+
+# --- rules across pieces ----------------------------------------------------------------------
+
+def _check_networks(t: Topology) -> None:
+    _unique((n.name for n in t.networks), "network")
+    for i, net in enumerate(t.networks):
+        for other in t.networks[:i]:
+            if net.subnet.overlaps(other.subnet):
+                raise TopologyError(f"network {net.name!r}: subnet {net.subnet} overlaps "
+                                    f"network {other.name!r} ({other.subnet})")
+    names = {n.name for n in t.networks}
+    for key in ("private_network", "public_network"):
+        if getattr(t, key) not in names:
+            raise TopologyError(f"topology: {key} {getattr(t, key)!r} is not a network")
+    if t.private_network == t.public_network:
+        raise TopologyError(f"topology: private_network and public_network are both "
+                            f"{t.private_network!r}")
+
+
+def _check_addresses(t: Topology) -> None:
+    _unique((n.name for n in t.nodes), "node")
+    names = {n.name for n in t.networks}
+    owner: dict[tuple[str, IPv4Address], str] = {}
+    for node in t.nodes:
+        for net_name, addr in node.addresses.items():
+            where = f"node {node.name!r}: address {addr}"
+            if net_name not in names:
+                raise TopologyError(f"node {node.name!r}: unknown network {net_name!r}")
+            _check_host(t.network(net_name), addr, where)
+            if (net_name, addr) in owner:
+                raise TopologyError(f"{where} is already used by node {owner[net_name, addr]!r} "
+                                    f"on network {net_name!r}")
+            owner[net_name, addr] = node.name
+
+
+def _check_roles(t: Topology) -> None:
+    ccs = t.by_role("cc")
+    if len(ccs) != 2:
+        found = ", ".join(n.name for n in ccs) or "none"
+        raise TopologyError(f"topology: expected exactly 2 cc nodes, found {len(ccs)}: {found}")
+    wanted: dict[Role, list[str]] = {
+        "cc": [t.private_network, t.public_network],
+        "nc": [t.private_network],
+        "walrus": [t.public_network],
+    }
+    for node in t.nodes:
+        if set(node.addresses) != set(wanted[node.role]):
+            raise TopologyError(
+                f"node {node.name!r}: role {node.role} must be on networks "
+                f"[{', '.join(wanted[node.role])}], not [{', '.join(node.addresses)}]")
+
+
+def _check_vip(t: Topology) -> None:
+    private = t.network(t.private_network)
+    _check_host(private, t.vip, f"vip {t.vip}")
+    for node in t.nodes:
+        if t.vip in node.addresses.values():
+            raise TopologyError(f"vip {t.vip} is an address of node {node.name!r}")
+
+
+def _check_host(net: Network, addr: IPv4Address, where: str) -> None:
+    """addr must be an assignable host of net: inside it, and not its network, broadcast or
+    bridge gateway address."""
+    reserved = {net.subnet.network_address: "network address",
+                net.subnet.broadcast_address: "broadcast address",
+                net.gateway: "bridge gateway"}
+    if addr not in net.subnet:
+        raise TopologyError(f"{where} is outside network {net.name!r} ({net.subnet})")
+    if addr in reserved:
+        raise TopologyError(f"{where} is the {reserved[addr]} of network {net.name!r}")
+
+
+def _unique(names: Iterable[str], kind: str) -> None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise TopologyError(f"{kind} {name!r}: duplicate {kind} name")
+        seen.add(name)
