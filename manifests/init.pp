@@ -1,0 +1,202 @@
+# @summary Makes this Eucalyptus Cluster Controller one half of a keepalived pair whose VIP
+#   always sits on the ENABLED CC: the Node Controllers' default gateway.
+#
+# Installs keepalived, ships the CC check script (and, when given, the CCclient_full binary and
+# cloud-pk.pem), writes a validated keepalived.conf and runs the service. Apply the same class on
+# both CCs of a cluster; only `server_hostname` (and `unicast_src_ip`/`unicast_peers`, when used)
+# differ between them.
+#
+# How the VIP finds the ENABLED CC: both nodes run at the same `priority`; the check adds
+# `check_weight` while the local CC answers `localState=ENABLED`, so the ENABLED CC outranks the
+# other and keepalived moves the VIP to it. When neither CC is ENABLED, the VIP stays where it is.
+#
+# @example Minimal, on each CC
+#   class { 'eucalyptus_cc_gateway':
+#     vip             => '10.231.45.50',
+#     priv_dev        => 'eth1',
+#     ccclient_source => 'puppet:///modules/site/CCclient_full',
+#   }
+#
+# @example VRRPv2 with a password, as the 2012 article did (whole-second adverts)
+#   class { 'eucalyptus_cc_gateway':
+#     vip          => '10.231.45.50',
+#     priv_dev     => 'eth1',
+#     vrrp_version => 2,
+#     advert_int   => 1,
+#     auth_pass    => Sensitive('s3cret!x'),
+#   }
+#
+# @param vip
+#   The gateway address the NCs route through, IPv4 with an optional prefix (default /32).
+# @param priv_dev
+#   The CC's private, NC-facing interface (Eucalyptus' VNET_PRIVINTERFACE): the VIP goes there
+#   and VRRP speaks there.
+# @param auth_pass
+#   VRRP PASS password, 1 to 8 printable characters without blanks, quotes, `#`, `!`, braces or
+#   backslashes. Only VRRPv2 has authentication: set `vrrp_version => 2` to use it (the class
+#   refuses it with version 3, which keepalived would reject). Longer passwords are refused
+#   because keepalived silently truncates them to 8. Not a security boundary: it travels in clear.
+# @param server_hostname
+#   keepalived's `router_id` (appears in logs and e-mail alerts).
+# @param virtual_router_id
+#   VRRP router id (1-255), the same on both CCs and unique on the private network.
+# @param priority
+#   Base VRRP priority (1-254). Use the same value on both CCs: then only the check decides.
+# @param advert_int
+#   Seconds between VRRP adverts. A backup takes over 3 x advert_int after the last advert it
+#   heard from a lower-priority master, so this bounds the switch time. Sub-second values need
+#   `vrrp_version => 3`.
+# @param vrrp_version
+#   VRRP protocol version, 2 or 3. Version 3 allows sub-second adverts but has no authentication.
+# @param check_interval
+#   Seconds between two runs of the CC check (whole seconds, at least 1).
+# @param check_weight
+#   Priority added while the local CC is ENABLED (1-253; `priority + check_weight` at most 254).
+# @param check_fall
+#   Consecutive failed checks before the weight is removed.
+# @param check_rise
+#   Consecutive passed checks before the weight is added.
+# @param check_timeout
+#   Seconds the check waits for the CC's answer before it counts as failed.
+# @param unicast_src_ip
+#   Source address for unicast VRRP; only with `unicast_peers`.
+# @param unicast_peers
+#   The other CC's private address(es). Empty: VRRP uses multicast (224.0.0.18).
+# @param notification_email
+#   Addresses keepalived mails on state changes (with `smtp_alert`).
+# @param notification_email_from
+#   Sender of those e-mails.
+# @param smtp_server
+#   SMTP relay for those e-mails.
+# @param smtp_connect_timeout
+#   Seconds keepalived waits for the SMTP relay.
+# @param smtp_alert
+#   Send an e-mail on every VRRP state change (needs `smtp_server` and `notification_email`).
+# @param cc_endpoint
+#   The local CC's SOAP endpoint, `HOST:PORT`, that the check asks.
+# @param ccclient_source
+#   Where CCclient_full comes from: `puppet:///...`, an absolute path on the node or an https URL.
+#   No Eucalyptus package installs it (build it from cluster/CCclient.c). Unset: the class
+#   expects it already at `ccclient_path`, and warns when it is not there.
+# @param ccclient_checksum
+#   Optional `ALGORITHM:HEX` checksum the downloaded CCclient_full must match.
+# @param ccclient_path
+#   Where CCclient_full is installed (root, mode 0750).
+# @param check_script_path
+#   Where the check script is installed (root, mode 0750).
+# @param axis2c_home
+#   AXIS2C_HOME for CCclient_full; its `lib` goes on LD_LIBRARY_PATH.
+# @param eucalyptus_home
+#   EUCALYPTUS for CCclient_full (`/` for packaged installs).
+# @param cloud_pk
+#   Optional content of cloud-pk.pem, the CLC key CCclient_full signs with; written to
+#   `${eucalyptus_home}/var/lib/eucalyptus/keys/cloud-pk.pem`, readable by `script_user` only.
+# @param script_user
+#   The user keepalived runs the check as (keepalived's script security).
+# @param script_group
+#   The group keepalived runs the check as; it may read and run the check and CCclient_full.
+# @param manage_script_user
+#   Create `script_user` and `script_group` as system accounts (not when they are root).
+# @param manage_package
+#   Install keepalived.
+# @param package_name
+#   keepalived's package.
+# @param package_ensure
+#   `installed`, `latest` or a version.
+# @param manage_service
+#   Manage the keepalived service.
+# @param service_name
+#   keepalived's service.
+# @param service_ensure
+#   `running` or `stopped`.
+# @param service_enable
+#   Start keepalived at boot.
+# @param config_change_action
+#   What a changed keepalived.conf does to the service: `restart` (VIP moves to the peer and
+#   back) or `reload` (SIGHUP: keepalived keeps its state where it can).
+# @param config_path
+#   keepalived's configuration file.
+# @param validate_config
+#   Check a new keepalived.conf with `keepalived -t` before it replaces the old one (needs
+#   keepalived 2.0 or later).
+# @param keepalived_path
+#   The keepalived binary, for validation.
+class eucalyptus_cc_gateway (
+  Eucalyptus_cc_gateway::Vip $vip,
+  Eucalyptus_cc_gateway::Interface $priv_dev,
+  Integer[1, 255] $virtual_router_id,
+  Integer[1, 254] $priority,
+  Eucalyptus_cc_gateway::Advertint $advert_int,
+  Integer[2, 3] $vrrp_version,
+  Integer[1, 3600] $check_interval,
+  Integer[1, 253] $check_weight,
+  Integer[1, 100] $check_fall,
+  Integer[1, 100] $check_rise,
+  Integer[1, 300] $check_timeout,
+  Array[Stdlib::IP::Address::V4::Nosubnet] $unicast_peers,
+  Array[Stdlib::Email] $notification_email,
+  Integer[1, 600] $smtp_connect_timeout,
+  Boolean $smtp_alert,
+  Eucalyptus_cc_gateway::Endpoint $cc_endpoint,
+  Stdlib::Unixpath $ccclient_path,
+  Stdlib::Unixpath $check_script_path,
+  Stdlib::Unixpath $axis2c_home,
+  Stdlib::Unixpath $eucalyptus_home,
+  Eucalyptus_cc_gateway::Username $script_user,
+  Eucalyptus_cc_gateway::Username $script_group,
+  Boolean $manage_script_user,
+  Boolean $manage_package,
+  String[1] $package_name,
+  String[1] $package_ensure,
+  Boolean $manage_service,
+  String[1] $service_name,
+  Enum['running', 'stopped'] $service_ensure,
+  Boolean $service_enable,
+  Enum['restart', 'reload'] $config_change_action,
+  Stdlib::Unixpath $config_path,
+  Boolean $validate_config,
+  Stdlib::Unixpath $keepalived_path,
+  Optional[Eucalyptus_cc_gateway::Authpass] $auth_pass = undef,
+  Stdlib::Fqdn $server_hostname = $facts['networking']['fqdn'],
+  Optional[Stdlib::IP::Address::V4::Nosubnet] $unicast_src_ip = undef,
+  Optional[Stdlib::Email] $notification_email_from = undef,
+  Optional[Stdlib::Host] $smtp_server = undef,
+  Optional[Eucalyptus_cc_gateway::Source] $ccclient_source = undef,
+  Optional[Eucalyptus_cc_gateway::Checksum] $ccclient_checksum = undef,
+  Optional[Sensitive[String[1]]] $cloud_pk = undef,
+) {
+  eucalyptus_cc_gateway::validate_auth_pass($auth_pass, $vrrp_version)
+  eucalyptus_cc_gateway::validate_timing($advert_int, $vrrp_version, $priority, $check_weight)
+
+  if $unicast_src_ip and $unicast_peers.empty {
+    fail(@(MSG/L))
+      eucalyptus_cc_gateway: unicast_src_ip is set but unicast_peers is empty: \
+      give the peer CC in unicast_peers, or drop unicast_src_ip to use multicast
+      | MSG
+  }
+  if $smtp_alert and (!$smtp_server or $notification_email.empty) {
+    fail('eucalyptus_cc_gateway: smtp_alert needs smtp_server and at least one notification_email')
+  }
+  if $ccclient_checksum and !$ccclient_source {
+    fail(@(MSG/L))
+      eucalyptus_cc_gateway: ccclient_checksum is set but ccclient_source is not: \
+      the checksum verifies the CCclient_full that ccclient_source downloads
+      | MSG
+  }
+  if !$ccclient_source and !($ccclient_path in pick($facts['ccclient_full_paths'], [])) {
+    warning(@("MSG"/L))
+      eucalyptus_cc_gateway: no CCclient_full at ${ccclient_path} on ${trusted['certname']} and ccclient_source \
+      is not set: the check fails closed (this CC never gets the VIP) until you set ccclient_source
+      | MSG
+  }
+
+  contain eucalyptus_cc_gateway::install
+  contain eucalyptus_cc_gateway::check
+  contain eucalyptus_cc_gateway::config
+  contain eucalyptus_cc_gateway::service
+
+  Class['eucalyptus_cc_gateway::install']
+  -> Class['eucalyptus_cc_gateway::check']
+  -> Class['eucalyptus_cc_gateway::config']
+  ~> Class['eucalyptus_cc_gateway::service']
+}
