@@ -1,0 +1,45 @@
+# The two commands a newcomer needs: `make demo` (the lab demo) and `make test` (every suite).
+# Each target sets up what it needs itself (scripts/bootstrap).
+PY := .venv/bin/python
+SHELL := /bin/bash
+PUPPET_FILES := manifests functions types
+
+.PHONY: demo test lint spec unit acceptance reference bootstrap docker clean
+
+demo: docker
+	$(PY) -m cclab demo
+
+test: lint spec unit acceptance
+
+bootstrap:
+	@scripts/bootstrap
+
+docker:
+	@scripts/bootstrap --docker
+
+lint: bootstrap
+	puppet parser validate $(shell find $(PUPPET_FILES) -name '*.pp')
+	for t in templates/*.epp; do puppet epp validate "$$t" || exit 1; done
+	puppet-lint --relative --fail-on-warnings $(PUPPET_FILES)
+	shellcheck files/keepalived-config-test scripts/bootstrap .ci/run
+	$(PY) -m json.tool metadata.json >/dev/null
+	$(PY) -m ruff check cclab tests
+	@echo "lint: all checks passed"
+
+spec: bootstrap
+	rspec spec
+
+unit: bootstrap
+	$(PY) -m pytest tests/unit
+
+acceptance: docker
+	$(PY) -m pytest tests/acceptance
+
+# REFERENCE.md is generated from the puppet-strings comments; tests/unit/test_reference.py
+# fails when it is stale.
+reference: bootstrap
+	puppet strings generate --format markdown --out REFERENCE.md $(shell find $(PUPPET_FILES) -name '*.pp') 2>/dev/null
+
+clean:
+	-$(PY) -m cclab down
+	rm -rf .pytest_cache spec/fixtures reports
