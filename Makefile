@@ -38,7 +38,7 @@ acceptance: docker
 # REFERENCE.md is generated from the puppet-strings comments; tests/unit/test_reference.py
 # fails when it is stale.
 reference: bootstrap
-	puppet strings generate --format markdown --out REFERENCE.md $(shell find $(PUPPET_FILES) -name '*.pp') 2>/dev/null
+	puppet strings generate --format markdown --out REFERENCE.md $(shell find $(PUPPET_FILES) -name "*.pp" | LC_ALL=C sort) 2>/dev/null
 
 clean:
 	-$(PY) -m cclab down
