@@ -22,8 +22,8 @@ import shutil
 import subprocess
 import tarfile
 import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Callable, Iterable, Mapping, Sequence
 
 import docker
 from docker.errors import APIError, NotFound
@@ -355,6 +355,20 @@ def copy_dir(
         raise NodeError(f"cannot copy {source} to {node}:{dest}: the engine refused the archive")
 
 
+def put_file(client: docker.DockerClient, node: str, path: str, content: str, mode: int = 0o600) -> None:
+    """Write `content` to `path` in the node, root-owned with `mode` (default: root only)."""
+    data = content.encode()
+    info = tarfile.TarInfo(Path(path).name)
+    info.size, info.mode, info.mtime = len(data), mode, int(time.time())
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        tar.addfile(info, io.BytesIO(data))
+    parent = str(Path(path).parent)
+    check(client, node, ["mkdir", "-p", parent])
+    if not get(client, node).put_archive(parent, buffer.getvalue()):
+        raise NodeError(f"cannot write {node}:{path}: the engine refused the archive")
+
+
 # --- faults and lifecycle ---------------------------------------------------------------------
 
 def kill(client: docker.DockerClient, node: str) -> None:
@@ -401,6 +415,6 @@ def _argv(cmd: Command) -> list[str]:
 
 __all__ = [
     "CAPS", "ExecError", "NodeError", "allow_same_bridge", "check", "copy_dir", "create_all",
-    "create_network", "create_node", "get", "interface_for", "kill", "pause", "remove_all",
+    "create_network", "create_node", "get", "interface_for", "kill", "pause", "put_file", "remove_all",
     "remove_bridge_rules", "restart", "run", "start", "unpause", "wait_for_systemd",
 ]

@@ -1,0 +1,5 @@
+import sys
+
+from cclab.cli import main
+
+sys.exit(main())

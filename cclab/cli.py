@@ -1,0 +1,59 @@
+"""`python -m cclab up | status [--json] | failover [--to NODE] | down | demo`: a thin CLI over Lab."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from cclab import demo
+from cclab.clc import ClcError
+from cclab.engine import EngineError
+from cclab.images import ImageError
+from cclab.lab import Lab, LabError, describe
+from cclab.nodes import NodeError
+from cclab.puppet import PuppetError
+from cclab.topology import TopologyError
+
+
+def log(message: str) -> None:
+    print(f"cclab: {message}", flush=True)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m cclab", description=__doc__)
+    p.add_argument("--topology", type=Path, help="topology file (default: cclab/topology.yaml)")
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("up", help="build, start the nodes, apply the module, let the CLC enable a CC")
+    status = sub.add_parser("status", help="container, CC and VRRP state of each node, and who holds the VIP")
+    status.add_argument("--json", action="store_true")
+    failover = sub.add_parser("failover", help="a planned CLC switch; prints how long the VIP took")
+    failover.add_argument("--to", metavar="NODE", help="the CC to enable (default: the other one)")
+    sub.add_parser("down", help="remove every container and network the lab created")
+    demo_cmd = sub.add_parser("demo", help="up, two switches with timings, down")
+    demo_cmd.add_argument("--keep", action="store_true", help="leave the lab up afterwards")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        lab = Lab.from_file(args.topology, log=log)
+        if args.command == "up":
+            lab.up()
+        elif args.command == "status":
+            if args.json:
+                print(json.dumps(lab.status_dicts(), indent=2))
+            else:
+                for line in map(describe, lab.status()):
+                    print(line)
+        elif args.command == "failover":
+            demo.switch_and_time(lab, args.to)
+        elif args.command == "down":
+            lab.down()
+        elif args.command == "demo":
+            demo.run(lab, keep=args.keep)
+    except (TopologyError, EngineError, ImageError, NodeError, PuppetError, ClcError, LabError) as exc:
+        print(f"cclab: error: {exc}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,206 @@
+"""The lab as a whole: bring-up, the steady state, status and teardown.
+
+Steady state: exactly one CC holds the VIP, and it is the ENABLED one.
+"""
+from __future__ import annotations
+
+import base64
+import secrets
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import docker
+
+from cclab import images, nodes, puppet
+from cclab.clc import Clc
+from cclab.engine import connect, docker_name
+from cclab.events import AddressEvent, raw_log, vip_events
+from cclab.topology import Topology, load
+
+Log = Callable[[str], None]
+REPO = Path(__file__).resolve().parent.parent
+REPORTS = REPO / "reports"
+
+
+class LabError(RuntimeError):
+    """The lab did not reach or keep the state a step needed."""
+
+
+@dataclass(frozen=True)
+class NodeStatus:
+    node: str
+    role: str
+    container: str          # running, paused, exited, absent
+    cc_state: str | None    # the simulator's own state (CCs only)
+    holds_vip: bool
+    vrrp_state: str | None  # keepalived's last VRRP state (CCs only)
+
+
+class Lab:
+    def __init__(self, topology: Topology, client: docker.DockerClient | None = None, log: Log = print) -> None:
+        self.topology = topology
+        self.client = client or connect()
+        self.log = log
+        self.ccs = [node.name for node in topology.by_role("cc")]
+        self.vip = str(topology.vip)
+        self.clc = Clc({cc: str(topology.node(cc).addresses[topology.public_network]) for cc in self.ccs})
+        self.cloud_pk = throwaway_key()
+
+    @classmethod
+    def from_file(cls, path: Path | None = None, log: Log = print) -> Lab:
+        return cls(load(path), log=log)
+
+    # --- bring-up and teardown --------------------------------------------------------------
+
+    def up(self, overrides: dict[str, Any] | None = None) -> None:
+        """Clean leftovers, build images, start the nodes, apply the module, let the CLC elect."""
+        start = time.monotonic()
+        self.log("removing leftovers of earlier runs (label cclab=1)")
+        nodes.remove_all(self.client, self.log)
+        built = images.build_all(self.client, self.log)
+        nodes.create_all(self.client, self.topology, images.role_images(built), log=self.log)
+        self.configure(overrides)
+        self.log("CLC: starting both CCs and enabling one")
+        enabled = self.clc.converge(prefer=self.ccs[0])
+        holder = self.wait_steady()
+        self.log(f"lab up in {time.monotonic() - start:.1f} s: {enabled} is ENABLED and holds the VIP {self.vip}"
+                 if holder == enabled else f"lab up: {holder} holds the VIP")
+
+    def configure(self, overrides: dict[str, Any] | None = None) -> dict[str, tuple[puppet.Apply, puppet.Apply]]:
+        """Copy the module into each CC and converge it there (both CCs at once)."""
+        def one(cc: str) -> tuple[puppet.Apply, puppet.Apply]:
+            puppet.install_module(self.client, cc)
+            runs = puppet.converge(self.client, cc, self.class_params(cc, overrides))
+            self.log(f"[{cc}] puppet apply: first run exit {runs[0].exit_code} "
+                     f"({len(runs[0].changed)} changes), second run exit {runs[1].exit_code} (no change)")
+            return runs
+        with ThreadPoolExecutor(len(self.ccs)) as pool:
+            return dict(zip(self.ccs, pool.map(one, self.ccs), strict=True))
+
+    def class_params(self, cc: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The topology's parameters for `cc`, with this run's cloud_pk unless the topology gives one."""
+        return puppet.class_params(self.topology, self.topology.node(cc), self.priv_dev(cc),
+                                   {"cloud_pk": self.cloud_pk, **(overrides or {})})
+
+    def priv_dev(self, cc: str) -> str:
+        return nodes.interface_for(self.client, self.topology.node(cc), self.topology.private_network)
+
+    def down(self) -> None:
+        self.save_events()
+        nodes.remove_all(self.client, self.log)
+
+    def save_events(self, dest: Path = REPORTS / "events") -> None:
+        """Keep each CC's raw address-event log (for the benchmark and post-mortems)."""
+        dest.mkdir(parents=True, exist_ok=True)
+        for cc in self.ccs:
+            text = raw_log(self.client, cc)
+            if text:
+                (dest / f"{cc}-address-events.log").write_text(text)
+
+    # --- observing ----------------------------------------------------------------------------
+
+    def container_state(self, node: str) -> str:
+        try:
+            return nodes.get(self.client, node).status
+        except nodes.NodeError:
+            return "absent"
+
+    def holds_vip(self, node: str) -> bool:
+        if self.container_state(node) != "running":
+            return False
+        code, out = nodes.run(self.client, node, ["ip", "-o", "-4", "addr", "show"], timeout=10)
+        return code == 0 and f" {self.vip}/" in out
+
+    def holders(self) -> list[str]:
+        return [cc for cc in self.ccs if self.holds_vip(cc)]
+
+    def cc_state(self, cc: str) -> str:
+        """The simulator's own view (`ccsim-ctl state`), independent of the SOAP path."""
+        if self.container_state(cc) != "running":
+            return "DOWN"
+        code, out = nodes.run(self.client, cc, ["ccsim-ctl", "state"], timeout=10)
+        return out.strip() if code == 0 and out.strip() else "UNKNOWN"
+
+    def vrrp_state(self, cc: str) -> str:
+        """keepalived's current VRRP state, from its journal; STOPPED when it is not running."""
+        if self.container_state(cc) != "running":
+            return "DOWN"
+        code, _ = nodes.run(self.client, cc, ["systemctl", "is-active", "--quiet", "keepalived"], timeout=10)
+        if code != 0:
+            return "STOPPED"
+        _, out = nodes.run(self.client, cc, "journalctl -u keepalived -b -o cat --no-pager "
+                           "| sed -n -E 's/.*Entering (MASTER|BACKUP|FAULT) STATE.*/\\1/p' | tail -n 1", timeout=10)
+        return out.strip() or "INIT"
+
+    def status(self) -> list[NodeStatus]:
+        result = []
+        for node in self.topology.nodes:
+            is_cc = node.role == "cc"
+            result.append(NodeStatus(
+                node.name, node.role, self.container_state(node.name),
+                self.cc_state(node.name) if is_cc else None,
+                self.holds_vip(node.name) if is_cc else False,
+                self.vrrp_state(node.name) if is_cc else None))
+        return result
+
+    def status_dicts(self) -> list[dict[str, Any]]:
+        return [asdict(s) for s in self.status()]
+
+    def enabled(self) -> list[str]:
+        return [cc for cc in self.ccs if self.cc_state(cc) == "ENABLED"]
+
+    # --- waiting --------------------------------------------------------------------------------
+
+    def wait_steady(self, timeout: float = 30.0) -> str:
+        """Wait until exactly one CC holds the VIP and it is the ENABLED one; return it."""
+        deadline = time.monotonic() + timeout
+        while True:
+            holders, enabled = self.holders(), self.enabled()
+            if len(holders) == 1 and holders == enabled:
+                return holders[0]
+            if time.monotonic() > deadline:
+                raise LabError(f"no steady state after {timeout:.0f} s: VIP on {holders or 'nobody'}, "
+                               f"ENABLED: {enabled or 'none'} (see `python -m cclab status`)")
+            time.sleep(0.1)
+
+    def wait_for_vip(self, node: str, since: float, timeout: float) -> AddressEvent:
+        """Wait for the VIP to be added on `node` after `since` (host clock); return that event."""
+        deadline = time.monotonic() + timeout
+        while True:
+            added = [e for e in self.vip_events(since) if e.node == node and e.added]
+            if added and self.holds_vip(node):
+                return added[0]
+            if time.monotonic() > deadline:
+                raise LabError(f"the VIP did not move to {node} within {timeout:.1f} s; holders now: "
+                               f"{self.holders() or 'nobody'}")
+            time.sleep(0.1)
+
+    def vip_events(self, since: float = 0.0) -> list[AddressEvent]:
+        return vip_events(self.client, self.ccs, self.vip, since)
+
+    def holder_count_changes(self, since: float) -> int:
+        """How many times the VIP was added anywhere since `since` (0 = it did not move)."""
+        return sum(1 for e in self.vip_events(since) if e.added)
+
+
+def throwaway_key() -> str:
+    """A random PEM-shaped stand-in for cloud-pk.pem, new every run (the simulator checks no
+    signatures), so that no real or committed key is ever needed and leaks can be searched for."""
+    body = base64.b64encode(secrets.token_bytes(96)).decode()
+    return f"-----BEGIN PRIVATE KEY-----\n{body}\n-----END PRIVATE KEY-----\n"
+
+
+def describe(status: NodeStatus) -> str:
+    """One line per node for humans."""
+    if status.role != "cc":
+        return f"{status.node:<8} {status.role:<7} {status.container}"
+    vip = "holds VIP" if status.holds_vip else "-"
+    return f"{status.node:<8} {status.role:<7} {status.container:<8} CC {status.cc_state:<9} " \
+           f"VRRP {status.vrrp_state:<7} {vip}"
+
+
+__all__ = ["Lab", "LabError", "NodeStatus", "describe", "docker_name"]
