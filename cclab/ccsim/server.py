@@ -1,0 +1,283 @@
+"""The simulated CC's SOAP endpoint: `python3 -m ccsim.server [--port 8774] [--state-dir DIR]`.
+
+Answers POST /axis2/services/EucalyptusCC with the operations of soap.py, like a real CC that
+just (re)started: LOADED, epoch 0, no fault. WS-Security is NOT simulated: the real CC rejects
+unsigned requests with a SOAP fault, this one accepts them and ignores any Security header.
+
+Every 0.1 s it re-reads `<state-dir>/fault` and `<state-dir>/version` (see statedir.py and
+faults.py); every second it runs the CC's self-check. state.json follows every change. One line
+per request, and one per state or fault change, goes to stderr (the journal under systemd).
+SIGTERM (or SIGINT) stops it cleanly: it stops listening and records running=false.
+"""
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from .addresses import local_ipv4
+from .faults import FaultSpec, FaultSpecError
+from .network import NoNetworkEffects
+from .sdnotify import notify
+from .service import LiveCC, Log
+from .soap import (CONTENT_TYPE, DESCRIBE, SERVICE_PATH, Fault, Message, SoapError, SoapFaultError,
+                   decode, encode, encode_fault, operation_from_soap_action)
+from .statedir import DEFAULT_STATE_DIR, StateDir, StateDirError
+from .states import DEFAULT_VERSION, ClusterController
+
+POLL_SECONDS = 0.1          # control files are re-read this often
+TICK_SECONDS = 1.0          # the CC's monitor loop runs its self-check this often
+_WAIT_STEP = 0.05           # granularity of hang and slow waits
+GARBAGE = b"<?xml version='1.0'?>\n<soapenv:Envelope><oops>this is not </xml>\n"
+MAX_BODY = 1 << 20
+
+
+def make_handler(live: LiveCC, stopping: threading.Event, log: Log) -> type[BaseHTTPRequestHandler]:
+    """A request-handler class bound to one LiveCC (no module-level state)."""
+
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "ccsim"
+        sys_version = ""
+
+        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            started = time.monotonic()
+            if self.path.split("?", 1)[0] != SERVICE_PATH:
+                self._plain(404, "no such service\n", started)
+                return
+            body = self._body()
+            if body is None:
+                self._plain(411, "a Content-Length is required\n", started)
+                return
+            if not self._hold_while_hung():
+                log(f"{self.client_address[0]} - dropped (hang, shutting down)")
+                return
+            if _kind(live.fault) == "garbage":
+                self._send(200, GARBAGE, started, "-", "garbage")
+                return
+            try:
+                request = _request(body, self.headers.get("SOAPAction"))
+            except SoapError as exc:
+                fault = encode_fault(Fault("soapenv:Client", str(exc)))
+                self._send(500, fault, started, "-", f"fault: {exc}")
+                return
+            response = live.answer(request)
+            self._wait_if_slow()
+            self._send(200, encode(response), started, request.operation, _summary(response, live))
+
+        def do_GET(self) -> None:  # noqa: N802
+            self._plain(405, "POST SOAP requests to " + SERVICE_PATH + "\n", time.monotonic())
+
+        def _body(self) -> bytes | None:
+            try:
+                length = int(self.headers.get("Content-Length", ""))
+            except ValueError:
+                return None
+            return self.rfile.read(min(max(length, 0), MAX_BODY))
+
+        def _hold_while_hung(self) -> bool:
+            """Keep the connection open, unanswered, while the fault is `hang`."""
+            while _kind(live.fault) == "hang":
+                if stopping.wait(_WAIT_STEP):
+                    return False
+            return True
+
+        def _wait_if_slow(self) -> None:
+            fault = live.fault
+            if fault is None or fault.kind != "slow":
+                return
+            deadline = time.monotonic() + fault.seconds
+            # Stop waiting early if the fault is cleared or changed, or the server stops.
+            while live.fault == fault and (left := deadline - time.monotonic()) > 0:
+                if stopping.wait(min(_WAIT_STEP, left)):
+                    return
+
+        def _plain(self, status: int, text: str, started: float) -> None:
+            self._send(status, text.encode(), started, "-", text.strip(), "text/plain")
+
+        def _send(self, status: int, payload: bytes, started: float, operation: str, summary: str,
+                  content_type: str = CONTENT_TYPE) -> None:
+            # Logged before answering, so that the log's order is the order of the answers.
+            client = self.client_address[0]
+            log(f"{client} {operation} {status} {summary} {time.monotonic() - started:.3f}s")
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+            except OSError as exc:             # the client gave up (e.g. its own timeout)
+                log(f"{client} {operation} answer not delivered: {exc.strerror or exc}")
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            log(f"{self.client_address[0]} http: {format % args}")
+
+        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+            return None                        # _send logs one line per request instead
+
+    return Handler
+
+
+def _kind(fault: FaultSpec | None) -> str | None:
+    return None if fault is None else fault.kind
+
+
+def _request(body: bytes, soap_action: str | None) -> Message:
+    """Decode and sanity-check a request; SoapError says what is wrong."""
+    named = operation_from_soap_action(soap_action)
+    try:
+        request = decode(body)
+    except SoapFaultError:
+        raise SoapError("a SOAP Fault is not a request") from None
+    if request.response:
+        raise SoapError(f"{request.element_name} is a response, not a request")
+    if named is not None and named != request.operation:
+        raise SoapError(f"SOAPAction names {named} but the body holds {request.operation}")
+    return request
+
+
+def _summary(response: Message, live: LiveCC) -> str:
+    result = "true" if response.return_value else "false"
+    if response.operation == DESCRIBE:
+        states = ",".join(s.local_state for s in response.service_statuses) or "none"
+        return f"return={result} statuses={states}"
+    return f"return={result} state={live.state.value}"
+
+
+class Listener:
+    """The listening socket, which the `refuse` fault closes and its clearing re-opens."""
+
+    def __init__(self, bind: str, port: int, handler: type[BaseHTTPRequestHandler]) -> None:
+        self._bind, self.port, self._handler = bind, port, handler
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self._server is not None
+
+    def open(self) -> None:
+        server = ThreadingHTTPServer((self._bind, self.port), self._handler)
+        server.daemon_threads = True            # hung requests must not block a stop
+        self.port = server.server_address[1]    # --port 0: keep the one the kernel chose
+        self._server = server
+        self._thread = threading.Thread(target=server.serve_forever, args=(POLL_SECONDS,),
+                                        name="ccsim-listener", daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        server, self._server = self._server, None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+
+class Supervisor:
+    """Applies the control files, runs the self-check, and keeps the listener in step."""
+
+    def __init__(self, live: LiveCC, listener: Listener, state_dir: StateDir, log: Log) -> None:
+        self._live, self._listener, self._state_dir, self._log = live, listener, state_dir, log
+        self._complaint = ""
+
+    def run(self, stopping: threading.Event) -> None:
+        next_tick = time.monotonic() + TICK_SECONDS
+        while not stopping.wait(POLL_SECONDS):
+            self.apply_controls()
+            now = time.monotonic()
+            if now >= next_tick:
+                self._live.tick()
+                next_tick = max(next_tick + TICK_SECONDS, now)
+
+    def apply_controls(self) -> None:
+        try:
+            fault = self._state_dir.read_fault()
+            version = self._state_dir.read_version()
+        except (FaultSpecError, ValueError, StateDirError) as exc:
+            self._complain(f"ignoring the control files: {exc}")
+            return
+        self._complaint = ""
+        self._live.set_version(version)
+        refuse = fault is not None and fault.kind == "refuse"
+        if refuse and self._listener.is_open:
+            self._listener.close()
+            self._log(f"stopped listening on port {self._listener.port}")
+        elif not refuse and not self._listener.is_open:
+            try:
+                self._listener.open()
+            except OSError as exc:
+                self._complain(f"cannot listen on port {self._listener.port} yet: {exc}")
+                return
+            self._log(f"listening again on port {self._listener.port}")
+        self._live.set_listening(self._listener.is_open, self._listener.port)
+        self._live.set_fault(fault)             # recorded once in effect, so ctl can wait for it
+
+    def _complain(self, message: str) -> None:
+        if message != self._complaint:          # once per distinct problem, not 10 times a second
+            self._log(message)
+            self._complaint = message
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="ccsim.server", description="Simulated Eucalyptus CC.")
+    parser.add_argument("--port", type=int, default=8774, help="TCP port (0: any free one)")
+    parser.add_argument("--bind", default="0.0.0.0", help="address to listen on")
+    parser.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
+    return parser.parse_args(argv)
+
+
+def stderr_log(message: str) -> None:
+    print(f"ccsim: {message}", file=sys.stderr, flush=True)
+
+
+def main(argv: list[str] | None = None, log: Log = stderr_log) -> int:
+    args = parse_args(argv)
+    state_dir = StateDir(args.state_dir)
+    stopping = threading.Event()
+    try:
+        state_dir.create()
+        state_dir.write_fault(None)             # a restart clears every fault
+        try:
+            version = state_dir.read_version()
+        except ValueError as exc:
+            log(f"{exc}; simulating {DEFAULT_VERSION}")
+            version = DEFAULT_VERSION
+        cc = ClusterController.started(local_ipv4(), version)
+        live = LiveCC(cc, state_dir, NoNetworkEffects(), log)
+    except (OSError, StateDirError) as exc:
+        log(f"cannot use the state directory {args.state_dir}: {exc}")
+        return 1
+    listener = Listener(args.bind, args.port, make_handler(live, stopping, log))
+    try:
+        listener.open()
+    except OSError as exc:
+        log(f"cannot listen on {args.bind}:{args.port}: {exc}")
+        live.stop()
+        return 1
+    live.set_listening(True, listener.port)
+    _on_signals(stopping.set)
+    log(f"CC {version} {cc.state.value} listening on {args.bind}:{listener.port}, "
+        f"uris {' '.join(cc.service_id.uris) or '(none)'}, state in {state_dir.path}")
+    notify()
+    try:
+        Supervisor(live, listener, state_dir, log).run(stopping)
+    finally:
+        listener.close()
+        live.stop()
+        log("stopped")
+    return 0
+
+
+def _on_signals(handler: Callable[[], None]) -> None:
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: handler())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,139 @@
+"""The live simulated CC: the state machine plus the injected fault, behind one lock.
+
+Request threads, the once-a-second self-check and the control-file poller all go through a
+`LiveCC`; after each of them it rewrites state.json if anything in it changed, logs state
+changes and hands the state to the network hook.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from .faults import FaultSpec
+from .network import NetworkHook
+from .soap import DESCRIBE, Message, reply
+from .statedir import StateDir
+from .states import ClusterController, State
+
+Log = Callable[[str], None]
+
+
+class LiveCC:
+    def __init__(self, controller: ClusterController, state_dir: StateDir, network: NetworkHook,
+                 log: Log, clock: Callable[[], float] = time.time) -> None:
+        self._lock = threading.Lock()
+        self._cc = controller
+        self._state_dir = state_dir
+        self._network = network
+        self._log = log
+        self._clock = clock
+        self._fault: FaultSpec | None = None
+        self._port = 0
+        self._listening = False
+        self._running = True
+        self._started_at = clock()
+        self._state_since = self._started_at
+        self._last_state = controller.state
+        self._written: dict[str, Any] | None = None
+        with self._lock:
+            self._publish()
+
+    @property
+    def fault(self) -> FaultSpec | None:
+        with self._lock:
+            return self._fault
+
+    @property
+    def state(self) -> State:
+        with self._lock:
+            return self._cc.state
+
+    def answer(self, request: Message) -> Message:
+        """The CC's response to a decoded request (DescribeServices or a transition)."""
+        with self._lock:
+            if request.operation == DESCRIBE:
+                response = reply(request, True, self._cc.describe(request.epoch, request.service_ids))
+            else:
+                ok = self._cc.transition(request.operation, request.epoch, request.service_ids,
+                                         self._failures())
+                response = reply(request, ok)
+            state = self._publish()
+        self._network.on_state(state)
+        return response
+
+    def tick(self) -> None:
+        """The monitor loop's self-check; run it once a second."""
+        with self._lock:
+            self._cc.tick(self._failures())
+            state = self._publish()
+        self._network.on_state(state)
+
+    def set_fault(self, fault: FaultSpec | None) -> None:
+        with self._lock:
+            if fault != self._fault:
+                self._log(f"fault {fault or 'cleared'}")
+            self._fault = fault
+            self._publish()
+
+    def set_version(self, version: str) -> None:
+        with self._lock:
+            if version != self._cc.version:
+                self._log(f"version {version}")
+            self._cc.set_version(version)
+            self._publish()
+
+    def set_listening(self, listening: bool, port: int) -> None:
+        with self._lock:
+            self._listening, self._port = listening, port
+            self._publish()
+
+    def stop(self) -> None:
+        """Record that the server is gone (so readers do not trust a stale state)."""
+        with self._lock:
+            self._running = self._listening = False
+            self._publish()
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            return self._snapshot()
+
+    def _failures(self) -> int:
+        return 1 if self._fault is not None and self._fault.kind == "notready" else 0
+
+    def _publish(self) -> State:
+        """Log a state change and rewrite state.json when it differs; call with the lock held."""
+        state = self._cc.state
+        if state is not self._last_state:
+            self._log(f"state {self._last_state.value} -> {state.value}")
+            self._last_state, self._state_since = state, self._clock()
+        snapshot = self._snapshot()
+        if snapshot != self._written:
+            self._state_dir.write_state(snapshot)
+            self._written = snapshot
+        return state
+
+    def _snapshot(self) -> dict[str, Any]:
+        cc = self._cc
+        return {
+            "pid": os.getpid(),
+            "running": self._running,
+            "port": self._port,
+            "listening": self._listening,
+            "version": cc.version,
+            "fault": None if self._fault is None else str(self._fault),
+            "state": cc.state.value,
+            "local_state": cc.state.wire,
+            "local_epoch": cc.local_epoch,
+            "details": cc.details,
+            "service_id": {
+                "partition": cc.service_id.partition,
+                "type": cc.service_id.type,
+                "name": cc.service_id.name,
+                "uris": list(cc.service_id.uris),
+            },
+            "started_at": self._started_at,
+            "state_since": self._state_since,
+        }
