@@ -34,7 +34,7 @@ class Switch:
 class Clc:
     """Talks to each CC at its public address, as the CLC does."""
 
-    def __init__(self, addresses: Mapping[str, str], timeout: float = 5.0) -> None:
+    def __init__(self, addresses: Mapping[str, str], timeout: float = 3.0) -> None:
         self.addresses = dict(addresses)      # node -> address the CC answers on
         self.timeout = timeout
         self.epoch = 0

@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -22,6 +22,7 @@ from cclab.events import AddressEvent, raw_log, vip_events
 from cclab.topology import Topology, load
 
 Log = Callable[[str], None]
+Overrides = Mapping[str, Mapping[str, Any]] | None   # CC -> class parameters
 REPO = Path(__file__).resolve().parent.parent
 REPORTS = REPO / "reports"
 
@@ -56,7 +57,7 @@ class Lab:
 
     # --- bring-up and teardown --------------------------------------------------------------
 
-    def up(self, overrides: dict[str, Any] | None = None) -> None:
+    def up(self, overrides: Overrides = None) -> None:
         """Clean leftovers, build images, start the nodes, apply the module, let the CLC elect."""
         start = time.monotonic()
         self.log("removing leftovers of earlier runs (label cclab=1)")
@@ -70,24 +71,48 @@ class Lab:
         self.log(f"lab up in {time.monotonic() - start:.1f} s: {enabled} is ENABLED and holds the VIP {self.vip}"
                  if holder == enabled else f"lab up: {holder} holds the VIP")
 
-    def configure(self, overrides: dict[str, Any] | None = None) -> dict[str, tuple[puppet.Apply, puppet.Apply]]:
-        """Copy the module into each CC and converge it there (both CCs at once)."""
+    def configure(self, overrides: Overrides = None) -> dict[str, tuple[puppet.Apply, puppet.Apply]]:
+        """Copy the module into each CC and converge it there (both CCs at once).
+
+        `overrides` maps a CC to class parameters that replace the topology's for this run.
+        """
         def one(cc: str) -> tuple[puppet.Apply, puppet.Apply]:
             puppet.install_module(self.client, cc)
-            runs = puppet.converge(self.client, cc, self.class_params(cc, overrides))
+            runs = puppet.converge(self.client, cc, self.class_params(cc, (overrides or {}).get(cc)))
             self.log(f"[{cc}] puppet apply: first run exit {runs[0].exit_code} "
                      f"({len(runs[0].changed)} changes), second run exit {runs[1].exit_code} (no change)")
             return runs
         with ThreadPoolExecutor(len(self.ccs)) as pool:
             return dict(zip(self.ccs, pool.map(one, self.ccs), strict=True))
 
-    def class_params(self, cc: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    def class_params(self, cc: str, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """The topology's parameters for `cc`, with this run's cloud_pk unless the topology gives one."""
         return puppet.class_params(self.topology, self.topology.node(cc), self.priv_dev(cc),
                                    {"cloud_pk": self.cloud_pk, **(overrides or {})})
 
     def priv_dev(self, cc: str) -> str:
         return nodes.interface_for(self.client, self.topology.node(cc), self.topology.private_network)
+
+    def restore(self, timeout: float = 60.0) -> str:
+        """Undo any fault: every node running, keepalived and the CC service up, the CLC's choice
+        made; then wait for the steady state. Returns the VIP holder."""
+        for node in self.topology.nodes:
+            state = self.container_state(node.name)
+            if state == "paused":
+                nodes.unpause(self.client, node.name)
+            elif state != "running":
+                nodes.start(self.client, node.name)
+        for cc in self.ccs:
+            nodes.check(self.client, cc, "systemctl start eucalyptus-cc keepalived", timeout=30)
+        self.clc.converge(prefer=self.ccs[0])
+        return self.wait_steady(timeout)
+
+    def unicast_overrides(self, **extra: Any) -> dict[str, dict[str, Any]]:
+        """Per-CC parameters for unicast VRRP: each CC's own private address and its peer's."""
+        private = self.topology.private_network
+        own = {cc: str(self.topology.node(cc).addresses[private]) for cc in self.ccs}
+        return {cc: {"unicast_src_ip": own[cc], "unicast_peers": [own[p] for p in self.ccs if p != cc], **extra}
+                for cc in self.ccs}
 
     def down(self) -> None:
         self.save_events()

@@ -2,6 +2,7 @@
 `puppet apply` run the way an operator would, twice (the second run must change nothing)."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,7 +49,7 @@ def install_module(client: docker.DockerClient, node: str) -> None:
     nodes.copy_dir(client, node, REPO, MODULE_DIR, exclude=excluded)
 
 
-def class_params(topology: Topology, node: Node, priv_dev: str, overrides: dict[str, Any] | None = None
+def class_params(topology: Topology, node: Node, priv_dev: str, overrides: Mapping[str, Any] | None = None
                  ) -> dict[str, Any]:
     """The class parameters for one CC: topology module params, its interface, its name."""
     params: dict[str, Any] = {"server_hostname": node.name, "priv_dev": priv_dev,

@@ -1,0 +1,45 @@
+"""How long keepalived may take, derived from the module parameters in force (for test bounds)."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DEFAULTS = Path(__file__).resolve().parent.parent / "data" / "common.yaml"
+PREFIX = "eucalyptus_cc_gateway::"
+
+
+@dataclass(frozen=True)
+class Timing:
+    check_interval: float
+    check_rise: int
+    check_fall: int
+    check_timeout: float
+    advert_int: float
+
+    @classmethod
+    def of(cls, params: Mapping[str, Any]) -> Timing:
+        """The timing for these class parameters, the module's Hiera defaults filling the gaps."""
+        defaults = {k.removeprefix(PREFIX): v for k, v in yaml.safe_load(DEFAULTS.read_text()).items()}
+        merged = {**defaults, **params}
+        return cls(float(merged["check_interval"]), int(merged["check_rise"]), int(merged["check_fall"]),
+                   float(merged["check_timeout"]), float(merged["advert_int"]))
+
+    @property
+    def master_down(self) -> float:
+        """A backup's wait before it takes over from a silent (or outranked) master: 3 adverts + skew."""
+        return 3 * self.advert_int + self.advert_int
+
+    @property
+    def switch(self) -> float:
+        """Worst case for a planned switch: the new CC's check must pass `rise` times, then the
+        backup outwaits the old master's adverts."""
+        return self.check_interval * self.check_rise + self.check_timeout + self.master_down
+
+    @property
+    def loss(self) -> float:
+        """Worst case for a lost ENABLED CC's weight: `fall` failed checks (each up to the timeout)."""
+        return (self.check_interval + self.check_timeout) * self.check_fall
