@@ -12,6 +12,7 @@ SIGTERM (or SIGINT) stops it cleanly: it stops listening and records running=fal
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import signal
 import sys
 import threading
@@ -25,8 +26,19 @@ from .faults import FaultSpec, FaultSpecError
 from .network import NoNetworkEffects
 from .sdnotify import notify
 from .service import LiveCC, Log
-from .soap import (CONTENT_TYPE, DESCRIBE, SERVICE_PATH, Fault, Message, SoapError, SoapFaultError,
-                   decode, encode, encode_fault, operation_from_soap_action)
+from .soap import (
+    CONTENT_TYPE,
+    DESCRIBE,
+    SERVICE_PATH,
+    Fault,
+    Message,
+    SoapError,
+    SoapFaultError,
+    decode,
+    encode,
+    encode_fault,
+    operation_from_soap_action,
+)
 from .statedir import DEFAULT_STATE_DIR, StateDir, StateDirError
 from .states import DEFAULT_VERSION, ClusterController
 
@@ -229,7 +241,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=8774, help="TCP port (0: any free one)")
     parser.add_argument("--bind", default="0.0.0.0", help="address to listen on")
     parser.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
+    parser.add_argument("--advertise", action="append", metavar="IP", type=_ipv4,
+                        help="an address for the CC's uris (repeatable; default: every local IPv4)")
     return parser.parse_args(argv)
+
+
+def _ipv4(text: str) -> str:
+    try:
+        return str(ipaddress.IPv4Address(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an IPv4 address: {text!r}") from None
 
 
 def stderr_log(message: str) -> None:
@@ -248,7 +269,7 @@ def main(argv: list[str] | None = None, log: Log = stderr_log) -> int:
         except ValueError as exc:
             log(f"{exc}; simulating {DEFAULT_VERSION}")
             version = DEFAULT_VERSION
-        cc = ClusterController.started(local_ipv4(), version)
+        cc = ClusterController.started(args.advertise or local_ipv4(), version)
         live = LiveCC(cc, state_dir, NoNetworkEffects(), log)
     except (OSError, StateDirError) as exc:
         log(f"cannot use the state directory {args.state_dir}: {exc}")

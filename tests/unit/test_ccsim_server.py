@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import io
+import ipaddress
 import json
 import signal
 import subprocess
@@ -19,7 +20,7 @@ import pytest
 from cclab.ccsim import ctl
 from cclab.ccsim.addresses import local_ipv4
 from cclab.ccsim.faults import FaultSpec, FaultSpecError, parse_fault
-from cclab.ccsim.soap import (Fault, Message, ServiceId, SoapError, decode_fault, encode)
+from cclab.ccsim.soap import Fault, Message, ServiceId, SoapError, decode_fault, encode
 from cclab.ccsim.transport import TransportError, call
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,6 +53,7 @@ class Sim:
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "cclab.ccsim.server", "--port", "0", "--bind", HOST,
+                 "--advertise", "10.231.45.11", "--advertise", "10.231.46.11",
                  "--state-dir", str(self.state_dir)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
         pid = self.process.pid
         wait_until(lambda: (self.state() or {}).get("pid") == pid and self.state()["listening"], 10,
@@ -131,7 +133,8 @@ def test_a_started_simulator_is_loaded_and_says_so_in_state_json(sim: Sim) -> No
         "pid": sim.process.pid, "running": True, "listening": True, "version": "3.1", "fault": None,
         "state": "LOADED", "local_state": "LOADED", "local_epoch": 0, "details": "ERRORS=0",
         "service_id": {"partition": "unset", "type": "cluster", "name": "self",
-                       "uris": [f"http://{ip}:8774/axis2/services/EucalyptusCC" for ip in local_ipv4()]},
+                       "uris": ["http://10.231.45.11:8774/axis2/services/EucalyptusCC",
+                                "http://10.231.46.11:8774/axis2/services/EucalyptusCC"]},
     }
     assert state["state_since"] == state["started_at"]
     assert (sim.state_dir / "state.json").stat().st_mode & 0o777 == 0o644
@@ -318,3 +321,9 @@ def test_fault_lines(line: str, fault: FaultSpec | None) -> None:
 def test_bad_fault_lines(line: str) -> None:
     with pytest.raises(FaultSpecError):
         parse_fault(line)
+
+
+def test_local_ipv4_lists_this_hosts_non_loopback_addresses() -> None:
+    found = local_ipv4()
+    assert all(not ipaddress.IPv4Address(ip).is_loopback for ip in found)
+    assert len(found) == len(set(found))

@@ -5,9 +5,25 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from cclab.ccsim.soap import (NS, OPERATIONS, SOAP_ENV_NS, TRANSITIONS, Fault, Message, ServiceId,
-                              ServiceStatus, SoapError, SoapFaultError, decode, decode_fault,
-                              encode, encode_fault, operation_from_soap_action, reply, soap_action)
+from cclab.ccsim.soap import (
+    NS,
+    OPERATIONS,
+    SOAP_ENV_NS,
+    TRANSITIONS,
+    Fault,
+    Message,
+    ServiceId,
+    ServiceStatus,
+    SoapError,
+    SoapFaultError,
+    decode,
+    decode_fault,
+    encode,
+    encode_fault,
+    operation_from_soap_action,
+    reply,
+    soap_action,
+)
 
 CLUSTER = ServiceId(partition="c1", type="cluster", name="cc1_c1",
                     uris=("http://10.231.45.11:8774/axis2/services/EucalyptusCC",))
