@@ -6,7 +6,9 @@ import http.client
 import io
 import ipaddress
 import json
+import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -327,3 +329,21 @@ def test_local_ipv4_lists_this_hosts_non_loopback_addresses() -> None:
     found = local_ipv4()
     assert all(not ipaddress.IPv4Address(ip).is_loopback for ip in found)
     assert len(found) == len(set(found))
+
+
+def test_systemd_is_told_ready_once_the_simulator_listens(tmp_path: Path) -> None:
+    notify_path = tmp_path / "notify.sock"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as notify_socket:
+        notify_socket.bind(str(notify_path))
+        notify_socket.settimeout(10)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "cclab.ccsim.server", "--port", "0", "--bind", HOST,
+             "--state-dir", str(tmp_path / "state")], cwd=ROOT, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, env={**os.environ, "NOTIFY_SOCKET": str(notify_path)})
+        try:
+            assert notify_socket.recv(100) == b"READY=1"
+            state = json.loads((tmp_path / "state/state.json").read_text())
+            assert (state["pid"], state["listening"]) == (process.pid, True)
+        finally:
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=10) == 0
