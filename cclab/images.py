@@ -13,9 +13,9 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Mapping
 
 import docker
 from docker.errors import APIError, BuildError, ImageNotFound
