@@ -1,8 +1,9 @@
 """Render a CC's files with the real module and `puppet apply`, without touching this host.
 
 Puppet runs in private mount and network namespaces (`unshare`): the files land in a temporary
-directory, /usr/local/sbin is a throwaway tmpfs, and the private interface is a veth that exists
-only there, so that keepalived.conf is validated by `keepalived -t` exactly as on a CC.
+directory, /usr/local/sbin and /etc/sysctl.d are throwaway tmpfs, iptables and sysctls act on
+the private network namespace, and the private interface is a veth that exists only there, so
+that keepalived.conf is validated by `keepalived -t` exactly as on a CC.
 """
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from typing import Any
 from .manifest import class_declaration
 
 REPO = Path(__file__).resolve().parent.parent
-SYSTEM_MODULES = Path("/usr/share/puppet/modules")  # Debian's puppet-module-puppetlabs-stdlib
+SYSTEM_MODULES = Path("/usr/share/puppet/modules")
+PUB_DEV = "pub0"  # the public interface, for the gateway part  # Debian's puppet-module-puppetlabs-stdlib
 
 
 class RenderError(RuntimeError):
@@ -50,13 +52,15 @@ def render(params: Mapping[str, Any], outdir: Path, priv_dev: str = "priv0") -> 
         "manage_script_user": False,
         "script_user": "nobody",
         "script_group": "nogroup",
+        "iptables_preload_path": str(outdir / "iptables-preload"),
         **params,
     }
     manifest = outdir / "site.pp"
     manifest.write_text(class_declaration(local))
     script = (
-        "mount -t tmpfs cclab-render /usr/local/sbin"
+        "mount -t tmpfs cclab-render /usr/local/sbin && mount -t tmpfs cclab-render /etc/sysctl.d"
         f" && ip link add {priv_dev} type veth peer name {priv_dev}-peer"
+        f" && ip link add {PUB_DEV} type veth peer name {PUB_DEV}-peer"
         f" && exec puppet apply --detailed-exitcodes --color=false"
         f" --modulepath {module_path(outdir)} {manifest}"
     )

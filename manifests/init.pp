@@ -121,6 +121,21 @@
 #   keepalived 2.0 or later).
 # @param keepalived_path
 #   The keepalived binary, for validation.
+# @param manage_gateway
+#   Make the VIP a working gateway: turn on IPv4 forwarding (kept across reboots) and forward
+#   and masquerade the NCs' traffic leaving by `pub_dev`. The rules go into the CC's
+#   iptables-preload (so they survive its flush cycle) and keepalived re-applies them when this
+#   CC becomes MASTER. Needs `pub_dev` and `nc_network`. Off by default: it changes the CC's
+#   firewall, which Eucalyptus itself manages.
+# @param pub_dev
+#   The CC's public interface (Eucalyptus' VNET_PUBINTERFACE), where the NCs' traffic leaves.
+# @param nc_network
+#   The NCs' back-end network, as `ADDRESS/PREFIX`, whose traffic is forwarded and masqueraded.
+# @param iptables_preload_path
+#   The file the CC reloads its rules from; default `${eucalyptus_home}/var/run/eucalyptus/net/iptables-preload`.
+#   (Eucalyptus 3.2.1 and later read `/etc/eucalyptus/iptables-preload`: set it there.)
+# @param gateway_script_path
+#   Where the script that puts the gateway rules in place is installed (root, 0750).
 class eucalyptus_cc_gateway (
   Eucalyptus_cc_gateway::Vip $vip,
   Eucalyptus_cc_gateway::Interface $priv_dev,
@@ -156,6 +171,8 @@ class eucalyptus_cc_gateway (
   Stdlib::Unixpath $config_path,
   Boolean $validate_config,
   Stdlib::Unixpath $keepalived_path,
+  Boolean $manage_gateway,
+  Stdlib::Unixpath $gateway_script_path,
   Optional[Eucalyptus_cc_gateway::Authpass] $auth_pass = undef,
   Stdlib::Fqdn $server_hostname = $facts['networking']['fqdn'],
   Optional[Stdlib::IP::Address::V4::Nosubnet] $unicast_src_ip = undef,
@@ -164,6 +181,9 @@ class eucalyptus_cc_gateway (
   Optional[Eucalyptus_cc_gateway::Source] $ccclient_source = undef,
   Optional[Eucalyptus_cc_gateway::Checksum] $ccclient_checksum = undef,
   Optional[Sensitive[String[1]]] $cloud_pk = undef,
+  Optional[Eucalyptus_cc_gateway::Interface] $pub_dev = undef,
+  Optional[Stdlib::IP::Address::V4::CIDR] $nc_network = undef,
+  Optional[Stdlib::Unixpath] $iptables_preload_path = undef,
 ) {
   eucalyptus_cc_gateway::validate_auth_pass($auth_pass, $vrrp_version)
   eucalyptus_cc_gateway::validate_timing($advert_int, $vrrp_version, $priority, $check_weight)
@@ -183,6 +203,12 @@ class eucalyptus_cc_gateway (
       the checksum verifies the CCclient_full that ccclient_source downloads
       | MSG
   }
+  if $manage_gateway and (!$pub_dev or !$nc_network) {
+    fail(@(MSG/L))
+      eucalyptus_cc_gateway: manage_gateway needs pub_dev (the public interface) \
+      and nc_network (the NCs' network, ADDRESS/PREFIX)
+      | MSG
+  }
   if !$ccclient_source and !($ccclient_path in pick($facts['ccclient_full_paths'], [])) {
     warning(@("MSG"/L))
       eucalyptus_cc_gateway: no CCclient_full at ${ccclient_path} on ${trusted['certname']} and ccclient_source \
@@ -194,6 +220,12 @@ class eucalyptus_cc_gateway (
   contain eucalyptus_cc_gateway::check
   contain eucalyptus_cc_gateway::config
   contain eucalyptus_cc_gateway::service
+  if $manage_gateway {
+    contain eucalyptus_cc_gateway::gateway
+    Class['eucalyptus_cc_gateway::install']
+    -> Class['eucalyptus_cc_gateway::gateway']
+    -> Class['eucalyptus_cc_gateway::config']
+  }
 
   Class['eucalyptus_cc_gateway::install']
   -> Class['eucalyptus_cc_gateway::check']

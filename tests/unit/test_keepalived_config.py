@@ -32,6 +32,9 @@ PARAMETER_SETS: dict[str, dict[str, Any]] = {
         "notification_email_from": "keepalived@cc1.example.org",
         "smtp_server": "127.0.0.1", "smtp_connect_timeout": 5, "smtp_alert": True,
     },
+    "gateway: forwarding and NAT for the NCs": {
+        "manage_gateway": True, "pub_dev": "pub0", "nc_network": "10.231.45.0/24",
+    },
     "slow and steady": {
         "advert_int": 2.5, "check_interval": 3, "check_fall": 2, "check_rise": 3, "check_timeout": 5,
         "check_weight": 50, "priority": 150, "virtual_router_id": 255,
