@@ -1,0 +1,501 @@
+# frozen_string_literal: true
+
+require 'spec_helper'
+
+# The public class, on every OS of metadata.json, then (on one OS) every parameter, every
+# cross-check and the compile-time warning. Bad values live in bad_values_spec.rb.
+describe 'eucalyptus_cc_gateway' do
+  let(:config) { EucalyptusSpec::CONFIG }
+  let(:check) { EucalyptusSpec::CHECK }
+  let(:ccclient) { EucalyptusSpec::CCCLIENT }
+  let(:config_test) { EucalyptusSpec::CONFIG_TEST }
+  let(:cloud_pk_file) { '/var/lib/eucalyptus/keys/cloud-pk.pem' }
+  let(:private_classes) { %w[install check config service].map { |c| "eucalyptus_cc_gateway::#{c}" } }
+
+  EucalyptusSpec.supported_os_facts.each do |os, os_facts|
+    context "on #{os}" do
+      let(:facts) { os_facts }
+      let(:params) { EucalyptusSpec::MINIMAL_PARAMS }
+      let(:el7) { os_facts[:os]['family'] == 'RedHat' && os_facts[:os]['release']['major'] == '7' }
+
+      it { is_expected.to compile.with_all_deps }
+
+      it 'contains the private classes' do
+        private_classes.each { |c| is_expected.to contain_class(c) }
+      end
+
+      it { is_expected.to contain_package('keepalived').with_ensure('installed') }
+
+      it 'creates the check user and group as system accounts that cannot log in' do
+        is_expected.to contain_group('keepalived_script').with(ensure: 'present', system: true)
+        is_expected.to contain_user('keepalived_script').with(
+          ensure: 'present', system: true, gid: 'keepalived_script',
+          home: '/nonexistent', managehome: false, shell: '/usr/sbin/nologin'
+        )
+      end
+
+      it 'writes keepalived.conf root-only, never shown in diffs, its content Sensitive' do
+        is_expected.to contain_file(config).with(
+          ensure: 'file', owner: 'root', group: 'root', mode: '0600', show_diff: false,
+        ).that_requires("File[#{config_test}]")
+        expect(catalogue.resource('File', config).sensitive_parameters).to include(:content)
+        is_expected.to contain_file(config).with_content(sensitive(%r{^\s*virtual_ipaddress \{$}))
+      end
+
+      it 'ships the check script, runnable by root and the check group only' do
+        is_expected.to contain_file(check).with(
+          ensure: 'file', owner: 'root', group: 'keepalived_script', mode: '0750',
+        ).with_content(%r{\A#!/bin/bash\n})
+      end
+
+      it 'ships the config test wrapper' do
+        is_expected.to contain_file(config_test).with(
+          ensure: 'file', owner: 'root', group: 'root', mode: '0755',
+          source: 'puppet:///modules/eucalyptus_cc_gateway/keepalived-config-test',
+        )
+      end
+
+      it 'installs neither CCclient_full nor cloud-pk.pem unless given' do
+        is_expected.not_to contain_file(ccclient)
+        is_expected.not_to contain_file(cloud_pk_file)
+      end
+
+      it { is_expected.to contain_service('keepalived').with(ensure: 'running', enable: true, restart: nil) }
+
+      it 'uses the OS family\'s AXIS2C_HOME' do
+        axis2c = os_facts[:os]['family'] == 'RedHat' ? '/usr/lib64/axis2c' : '/usr/lib/axis2c'
+        expect(file_content(check)).to include("export AXIS2C_HOME=#{axis2c}\n")
+      end
+
+      it 'validates keepalived.conf before replacing it, except on EL7 (keepalived 1.3 has no -t)' do
+        if el7
+          is_expected.to contain_file(config).with_validate_cmd(nil)
+        else
+          is_expected.to contain_file(config).with_validate_cmd("#{config_test} /usr/sbin/keepalived %")
+        end
+      end
+
+      it 'orders install -> check -> config ~> service' do
+        is_expected.to contain_class('eucalyptus_cc_gateway::install')
+          .that_comes_before('Class[eucalyptus_cc_gateway::check]')
+        is_expected.to contain_class('eucalyptus_cc_gateway::check')
+          .that_comes_before('Class[eucalyptus_cc_gateway::config]')
+        is_expected.to contain_class('eucalyptus_cc_gateway::config')
+          .that_notifies('Class[eucalyptus_cc_gateway::service]')
+      end
+
+      it 'so the package and check exist before the config, and a config change restarts keepalived' do
+        is_expected.to contain_package('keepalived').that_comes_before("File[#{check}]")
+        is_expected.to contain_user('keepalived_script').that_comes_before("File[#{config}]")
+        is_expected.to contain_file(check).that_comes_before("File[#{config}]")
+        is_expected.to contain_file(config).that_notifies('Service[keepalived]')
+      end
+
+      it 'names the host in router_id (networking.fqdn)' do
+        expect(file_content(config)).to include("router_id #{os_facts[:networking]['fqdn']}\n")
+      end
+
+      context 'with every optional file' do
+        let(:params) do
+          EucalyptusSpec::MINIMAL_PARAMS.merge(
+            'ccclient_source' => 'puppet:///modules/site/CCclient_full',
+            'ccclient_checksum' => "sha256:#{'0123456789abcdef' * 4}",
+            'cloud_pk' => sensitive("-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----\n"),
+          )
+        end
+
+        it { is_expected.to compile.with_all_deps }
+
+        it 'installs CCclient_full from its source, checksummed, for root and the check group' do
+          is_expected.to contain_file(ccclient).with(
+            ensure: 'file', owner: 'root', group: 'keepalived_script', mode: '0750',
+            source: 'puppet:///modules/site/CCclient_full',
+            checksum: 'sha256', checksum_value: '0123456789abcdef' * 4,
+          ).that_comes_before("File[#{config}]")
+        end
+
+        it 'writes cloud-pk.pem for the check user only, Sensitive and never diffed' do
+          is_expected.to contain_file(cloud_pk_file).with(
+            ensure: 'file', owner: 'keepalived_script', group: 'root', mode: '0600', show_diff: false,
+          ).with_content(sensitive(%r{\A-----BEGIN RSA PRIVATE KEY-----\n}))
+          expect(catalogue.resource('File', cloud_pk_file).sensitive_parameters).to include(:content)
+        end
+      end
+    end
+  end
+
+  context 'on one OS' do
+    let(:facts) { EucalyptusSpec.supported_os_facts.fetch('debian-11-x86_64') }
+
+    # One value for every parameter of the class, none of them its default.
+    full_params = {
+      'vip' => '10.231.45.50/24',
+      'priv_dev' => 'bond0.45',
+      'auth_pass' => RSpec::Puppet::Sensitive.new('s3cret-x'),
+      'server_hostname' => 'cc1.cloud.example',
+      'virtual_router_id' => 77,
+      'priority' => 150,
+      'advert_int' => 2,
+      'vrrp_version' => 2,
+      'check_interval' => 3,
+      'check_weight' => 20,
+      'check_fall' => 4,
+      'check_rise' => 5,
+      'check_timeout' => 9,
+      'unicast_src_ip' => '10.231.45.11',
+      'unicast_peers' => ['10.231.45.12', '10.231.45.13'],
+      'notification_email' => ['ops@example.com', 'noc@example.org'],
+      'notification_email_from' => 'keepalived@cc1.cloud.example',
+      'smtp_server' => 'smtp.example.com',
+      'smtp_connect_timeout' => 45,
+      'smtp_alert' => true,
+      'cc_endpoint' => 'cc1.cloud.example:18774',
+      'ccclient_source' => 'https://files.example.com/euca/CCclient_full',
+      'ccclient_checksum' => "md5:#{'a1' * 16}",
+      'ccclient_path' => '/opt/euca tools/CCclient_full',
+      'check_script_path' => '/usr/local/libexec/cc-enabled.sh',
+      'axis2c_home' => '/opt/axis2c 1.6',
+      'eucalyptus_home' => '/opt/eucalyptus/',
+      'cloud_pk' => RSpec::Puppet::Sensitive.new("-----BEGIN PRIVATE KEY-----\nPKDATA\n-----END PRIVATE KEY-----\n"),
+      'script_user' => 'vrrpcheck',
+      'script_group' => 'vrrpgroup',
+      'manage_script_user' => true,
+      'manage_package' => true,
+      'package_name' => 'keepalived-gw',
+      'package_ensure' => '1:2.2.7-1',
+      'manage_service' => true,
+      'service_name' => 'keepalived-gw',
+      'service_ensure' => 'stopped',
+      'service_enable' => false,
+      'config_change_action' => 'reload',
+      'config_path' => '/etc/keepalived/gw.conf',
+      'validate_config' => true,
+      'keepalived_path' => '/opt/keepalived/sbin/keepalived',
+    }
+
+    it 'the parameter set below names every documented parameter of init.pp' do
+      documented = File.read(File.join(REPO_ROOT, 'manifests', 'init.pp')).scan(%r{^#\s*@param\s+(\w+)}).flatten
+      expect(full_params.keys).to match_array(documented)
+    end
+
+    context 'with every parameter set' do
+      let(:params) { full_params }
+      let(:conf) { file_content('/etc/keepalived/gw.conf') }
+      let(:script) { file_content('/usr/local/libexec/cc-enabled.sh') }
+
+      it { is_expected.to compile.with_all_deps }
+
+      it 'renders keepalived.conf from them, line by line' do
+        expect(significant_lines('/etc/keepalived/gw.conf')).to eq([
+          'global_defs {',
+          'router_id cc1.cloud.example',
+          'enable_script_security',
+          'script_user vrrpcheck vrrpgroup',
+          'notification_email {',
+          'ops@example.com',
+          'noc@example.org',
+          '}',
+          'notification_email_from keepalived@cc1.cloud.example',
+          'smtp_server smtp.example.com',
+          'smtp_connect_timeout 45',
+          '}',
+          'vrrp_script cc_enabled {',
+          'script "/usr/local/libexec/cc-enabled.sh"',
+          'interval 3',
+          'timeout 10',
+          'weight 20',
+          'fall 4',
+          'rise 5',
+          '}',
+          'vrrp_instance cc_gateway {',
+          'state BACKUP',
+          'interface bond0.45',
+          'virtual_router_id 77',
+          'priority 150',
+          'version 2',
+          'advert_int 2',
+          'smtp_alert',
+          'authentication {',
+          'auth_type PASS',
+          'auth_pass s3cret-x',
+          '}',
+          'unicast_src_ip 10.231.45.11',
+          'unicast_peer {',
+          '10.231.45.12',
+          '10.231.45.13',
+          '}',
+          'virtual_ipaddress {',
+          '10.231.45.50/24 dev bond0.45',
+          '}',
+          'track_script {',
+          'cc_enabled',
+          '}',
+          '}',
+        ])
+      end
+
+      it 'gives the check script the endpoint, timeout and paths, shell-escaped' do
+        expect(script).to include("client=/opt/euca\\ tools/CCclient_full\n")
+        expect(script).to include("endpoint=cc1.cloud.example:18774\n")
+        expect(script).to include("timeout_s=9\n")
+        expect(script).to include("export AXIS2C_HOME=/opt/axis2c\\ 1.6\n")
+        expect(script).to include("export EUCALYPTUS=/opt/eucalyptus/\n")
+      end
+
+      it 'installs the check script, CCclient_full and cloud-pk.pem where told, for the check user' do
+        is_expected.to contain_file('/usr/local/libexec/cc-enabled.sh')
+          .with(owner: 'root', group: 'vrrpgroup', mode: '0750')
+        is_expected.to contain_file('/opt/euca tools/CCclient_full').with(
+          owner: 'root', group: 'vrrpgroup', mode: '0750',
+          source: 'https://files.example.com/euca/CCclient_full',
+          checksum: 'md5', checksum_value: 'a1' * 16,
+        )
+        # eucalyptus_home's trailing slash does not double in the path.
+        is_expected.to contain_file('/opt/eucalyptus/var/lib/eucalyptus/keys/cloud-pk.pem').with(
+          owner: 'vrrpcheck', group: 'root', mode: '0600', show_diff: false,
+        ).with_content(sensitive("-----BEGIN PRIVATE KEY-----\nPKDATA\n-----END PRIVATE KEY-----\n"))
+      end
+
+      it 'creates the named user and group' do
+        is_expected.to contain_group('vrrpgroup').with(ensure: 'present', system: true)
+        is_expected.to contain_user('vrrpcheck').with(ensure: 'present', gid: 'vrrpgroup')
+        is_expected.not_to contain_user('keepalived_script')
+        is_expected.not_to contain_group('keepalived_script')
+      end
+
+      it 'manages the named package and service' do
+        is_expected.to contain_package('keepalived-gw').with_ensure('1:2.2.7-1')
+        is_expected.to contain_service('keepalived-gw').with(
+          ensure: 'stopped', enable: false, restart: '/bin/systemctl reload keepalived-gw',
+        )
+        is_expected.to contain_file('/etc/keepalived/gw.conf').that_notifies('Service[keepalived-gw]')
+      end
+
+      it 'validates the config with the named keepalived' do
+        is_expected.to contain_file('/etc/keepalived/gw.conf').with(
+          owner: 'root', group: 'root', mode: '0600', show_diff: false,
+          validate_cmd: '/usr/local/sbin/keepalived-config-test /opt/keepalived/sbin/keepalived %',
+        )
+        is_expected.not_to contain_file('/etc/keepalived/keepalived.conf')
+      end
+
+      it 'keeps the VRRP password and the key out of every non-Sensitive value of the catalogue' do
+        catalogue.resources.each do |resource|
+          resource.to_hash.each do |name, value|
+            next if resource.sensitive_parameters.include?(name)
+
+            expect(value.to_s).not_to include('s3cret-x'), "#{resource}[#{name}] holds the VRRP password"
+            expect(value.to_s).not_to include('PKDATA'), "#{resource}[#{name}] holds cloud-pk.pem"
+          end
+        end
+      end
+    end
+
+    context 'with defaults (multicast, VRRPv3, no mail)' do
+      let(:params) { EucalyptusSpec::MINIMAL_PARAMS }
+      let(:conf) { file_content(config) }
+
+      it 'adds /32 to a bare VIP and puts it on priv_dev' do
+        expect(conf).to include("    10.231.45.50/32 dev eth1\n")
+        expect(conf).to include("  interface eth1\n")
+      end
+
+      it 'renders the Hiera defaults' do
+        expect(conf).to include("  virtual_router_id 45\n", "  priority 100\n", "  version 3\n",
+                                "  advert_int 0.1\n", "  interval 1\n", "  timeout 3\n",
+                                "  weight 2\n", "  fall 1\n", "  rise 1\n",
+                                "  script_user keepalived_script keepalived_script\n",
+                                %(  script "#{check}"\n))
+      end
+
+      it 'has no unicast, authentication or mail settings' do
+        %w[unicast_src_ip unicast_peer authentication auth_pass notification_email smtp_server
+           smtp_connect_timeout smtp_alert].each do |keyword|
+          expect(conf).not_to match(%r{^\s*#{keyword}\b}), "#{keyword} should not be in keepalived.conf"
+        end
+      end
+
+      it 'gives the check script its defaults' do
+        script = file_content(check)
+        expect(script).to include("client=/usr/local/sbin/CCclient_full\n", "endpoint=127.0.0.1:8774\n",
+                                  "timeout_s=2\n", "export EUCALYPTUS=/\n")
+      end
+    end
+
+    context 'with a VIP that has a prefix' do
+      let(:params) { EucalyptusSpec::MINIMAL_PARAMS.merge('vip' => '10.231.45.50/25') }
+
+      it('keeps the prefix') { expect(file_content(config)).to include("10.231.45.50/25 dev eth1\n") }
+    end
+
+    context 'with unicast_peers but no unicast_src_ip' do
+      let(:params) { EucalyptusSpec::MINIMAL_PARAMS.merge('unicast_peers' => ['10.231.45.12']) }
+
+      it 'lists the peer and leaves the source address to keepalived' do
+        expect(file_content(config)).to include("  unicast_peer {\n    10.231.45.12\n  }\n")
+        expect(file_content(config)).not_to include('unicast_src_ip')
+      end
+    end
+
+    context 'with notification_email and an smtp_server but no smtp_alert' do
+      let(:params) do
+        EucalyptusSpec::MINIMAL_PARAMS.merge('notification_email' => ['ops@example.com'],
+                                             'smtp_server' => '192.0.2.25')
+      end
+
+      it 'configures mail but does not alert' do
+        conf = file_content(config)
+        expect(conf).to include("  notification_email {\n    ops@example.com\n  }\n",
+                                "  smtp_server 192.0.2.25\n", "  smtp_connect_timeout 30\n")
+        expect(conf).not_to match(%r{^\s*smtp_alert})
+        expect(conf).not_to include('notification_email_from')
+      end
+    end
+
+    context 'with a plain-String auth_pass and VRRPv2' do
+      let(:params) do
+        EucalyptusSpec::MINIMAL_PARAMS.merge('auth_pass' => 'Pl41n?x', 'vrrp_version' => 2,
+                                             'advert_int' => 1)
+      end
+
+      it 'renders it, still only inside the Sensitive content' do
+        expect(file_content(config)).to include("    auth_type PASS\n    auth_pass Pl41n?x\n")
+        expect(catalogue.resource('File', config).sensitive_parameters).to include(:content)
+      end
+    end
+
+    context 'with sub-second VRRPv3 adverts at the bounds' do
+      [[0.01, 252, 2], [40.95, 1, 253], [0.07, 100, 2]].each do |advert_int, priority, weight|
+        context "advert_int #{advert_int}, priority #{priority} + check_weight #{weight}" do
+          let(:params) do
+            EucalyptusSpec::MINIMAL_PARAMS.merge('advert_int' => advert_int, 'priority' => priority,
+                                                 'check_weight' => weight)
+          end
+
+          it { expect(file_content(config)).to include("  advert_int #{advert_int}\n", "  priority #{priority}\n") }
+        end
+      end
+    end
+
+    context 'with good interface names' do
+      %w[eth0 enp3s0f1 bond0.100 br-lan eth1:1 vlan@eth0 abcdefghijklmno].each do |dev|
+        context dev do
+          let(:params) { EucalyptusSpec::MINIMAL_PARAMS.merge('priv_dev' => dev) }
+
+          it { expect(file_content(config)).to include("  interface #{dev}\n", "10.231.45.50/32 dev #{dev}\n") }
+        end
+      end
+    end
+
+    context 'with each kind of ccclient_source' do
+      ['puppet:///modules/site/CCclient_full', 'puppet://puppet.example.com/modules/site/CCclient_full',
+       '/srv/eucalyptus/CCclient_full', 'https://files.example.com/CCclient_full'].each do |source|
+        context source do
+          let(:params) { EucalyptusSpec::MINIMAL_PARAMS.merge('ccclient_source' => source) }
+
+          it { is_expected.to contain_file(ccclient).with(source: source, checksum: nil, checksum_value: nil) }
+        end
+      end
+    end
+
+    context 'with config_change_action => reload' do
+      let(:params) { EucalyptusSpec::MINIMAL_PARAMS.merge('config_change_action' => 'reload') }
+
+      it { is_expected.to contain_service('keepalived').with_restart('/bin/systemctl reload keepalived') }
+    end
+
+    context 'with validate_config => false' do
+      let(:params) { EucalyptusSpec::MINIMAL_PARAMS.merge('validate_config' => false) }
+
+      it { is_expected.to contain_file(config).with_validate_cmd(nil) }
+    end
+
+    context 'with manage_package => false' do
+      let(:params) { EucalyptusSpec::MINIMAL_PARAMS.merge('manage_package' => false) }
+
+      it { is_expected.to compile.with_all_deps }
+      it { is_expected.not_to contain_package('keepalived') }
+    end
+
+    context 'with manage_service => false' do
+      let(:params) { EucalyptusSpec::MINIMAL_PARAMS.merge('manage_service' => false) }
+
+      it { is_expected.to compile.with_all_deps }
+      it { is_expected.not_to contain_service('keepalived') }
+      it { is_expected.to contain_file(config) }
+    end
+
+    context 'with manage_script_user => false' do
+      let(:params) { EucalyptusSpec::MINIMAL_PARAMS.merge('manage_script_user' => false) }
+
+      it { is_expected.to compile.with_all_deps }
+      it { is_expected.not_to contain_user('keepalived_script') }
+      it { is_expected.not_to contain_group('keepalived_script') }
+      it { expect(file_content(config)).to include("script_user keepalived_script keepalived_script\n") }
+    end
+
+    context 'with script_user and script_group root' do
+      let(:params) { EucalyptusSpec::MINIMAL_PARAMS.merge('script_user' => 'root', 'script_group' => 'root') }
+
+      it { is_expected.to compile.with_all_deps }
+      it { is_expected.not_to contain_user('root') }
+      it { is_expected.not_to contain_group('root') }
+      it { expect(file_content(config)).to include("  script_user root root\n") }
+      it { is_expected.to contain_file(check).with(owner: 'root', group: 'root', mode: '0750') }
+    end
+
+    context 'with script_user root and its own group' do
+      let(:params) { EucalyptusSpec::MINIMAL_PARAMS.merge('script_user' => 'root') }
+
+      it { is_expected.not_to contain_user('root') }
+      it { is_expected.to contain_group('keepalived_script') }
+    end
+
+    describe 'the compile-time warning about a missing CCclient_full' do
+      let(:message) { %r{no CCclient_full at /usr/local/sbin/CCclient_full on .* ccclient_source is not set} }
+      let(:warnings) { compile_and_capture_logs.select { |l| l.level == :warning }.map { |l| l.message.to_s } }
+
+      context 'when ccclient_source is unset and the fact is absent' do
+        let(:params) { EucalyptusSpec::MINIMAL_PARAMS }
+
+        it { expect(warnings).to include(message) }
+      end
+
+      context 'when ccclient_source is unset and the fact lists other places only' do
+        let(:facts) { super().merge('ccclient_full_paths' => ['/usr/bin/CCclient_full']) }
+        let(:params) { EucalyptusSpec::MINIMAL_PARAMS }
+
+        it { expect(warnings).to include(message) }
+      end
+
+      context 'when ccclient_source is unset and the fact lists ccclient_path' do
+        let(:facts) { super().merge('ccclient_full_paths' => ['/usr/bin/CCclient_full', '/usr/local/sbin/CCclient_full']) }
+        let(:params) { EucalyptusSpec::MINIMAL_PARAMS }
+
+        it { expect(warnings.grep(%r{CCclient_full})).to be_empty }
+      end
+
+      context 'when the fact lists the client at another ccclient_path' do
+        let(:facts) { super().merge('ccclient_full_paths' => ['/usr/bin/CCclient_full']) }
+        let(:params) { EucalyptusSpec::MINIMAL_PARAMS.merge('ccclient_path' => '/usr/bin/CCclient_full') }
+
+        it { expect(warnings.grep(%r{CCclient_full})).to be_empty }
+      end
+
+      context 'when ccclient_source is set' do
+        let(:params) { EucalyptusSpec::MINIMAL_PARAMS.merge('ccclient_source' => 'puppet:///modules/site/CCclient_full') }
+
+        it { expect(warnings.grep(%r{CCclient_full})).to be_empty }
+      end
+    end
+  end
+end
+
+# Each private class refuses to be declared from outside the module.
+%w[install check config service].each do |name|
+  describe "eucalyptus_cc_gateway::#{name}", type: :class do
+    let(:facts) { EucalyptusSpec.supported_os_facts.fetch('debian-11-x86_64') }
+
+    it { is_expected.to compile.and_raise_error(%r{private}) }
+  end
+end

@@ -1,0 +1,73 @@
+# frozen_string_literal: true
+
+require 'json'
+
+module EucalyptusSpec
+  extend RspecPuppetFacts
+
+  # facterdb's newest fact sets are for Facter 4.2 (Puppet 7 ships 4.2-4.3 facts, same shape).
+  FACTER_VERSION = '4.2'
+
+  # facterdb 1.12.1 (Debian bookworm's package) predates Rocky 9, Debian 12 and Ubuntu 22.04:
+  # on_supported_os silently leaves them out. They are derived here from the nearest release
+  # facterdb has, with every fact that names the release replaced. The module only reads
+  # os.family, os.release.major and networking.fqdn, so this is a faithful stand-in; drop an
+  # entry once facterdb ships the real set (supported_os_facts then prefers the real one).
+  DERIVED_OS = {
+    'rocky-9-x86_64' => {
+      from: 'rocky-8-x86_64',
+      full: '9.2', major: '9', minor: '2',
+      codename: 'Blue Onyx', description: 'Rocky Linux release 9.2 (Blue Onyx)',
+    },
+    'debian-12-x86_64' => {
+      from: 'debian-11-x86_64',
+      full: '12.1', major: '12', minor: '1',
+      codename: 'bookworm', description: 'Debian GNU/Linux 12 (bookworm)',
+    },
+    'ubuntu-22.04-x86_64' => {
+      from: 'ubuntu-20.04-x86_64',
+      full: '22.04', major: '22.04', minor: nil,
+      codename: 'jammy', description: 'Ubuntu 22.04.3 LTS',
+    },
+  }.freeze
+
+  def self.derive(base, d)
+    facts = Marshal.load(Marshal.dump(base))
+    release = { 'full' => d[:full], 'major' => d[:major], 'minor' => d[:minor] }.compact
+    facts[:os]['release'] = release
+    facts[:os]['distro'] = facts[:os].fetch('distro', {}).merge(
+      'release' => release, 'codename' => d[:codename], 'description' => d[:description],
+    )
+    facts[:operatingsystemrelease] = d[:full]
+    facts[:operatingsystemmajrelease] = d[:major]
+    facts[:lsbdistrelease] = d[:full] if facts.key?(:lsbdistrelease)
+    facts[:lsbmajdistrelease] = d[:major] if facts.key?(:lsbmajdistrelease)
+    if facts.key?(:lsbminordistrelease)
+      d[:minor] ? facts[:lsbminordistrelease] = d[:minor] : facts.delete(:lsbminordistrelease)
+    end
+    facts[:lsbdistcodename] = d[:codename] if facts.key?(:lsbdistcodename)
+    facts[:lsbdistdescription] = d[:description] if facts.key?(:lsbdistdescription)
+    facts
+  end
+
+  # Every OS/release of metadata.json => its facts (facterdb's, or derived as above).
+  # Raises when one is still missing: a supported OS must never drop out of the run silently.
+  def self.supported_os_facts
+    found = on_supported_os(facterversion: FACTER_VERSION)
+    DERIVED_OS.each do |os, d|
+      next if found.key?(os)
+      base = found[d[:from]] || raise("facterdb has no #{d[:from]} to derive #{os} from")
+      found[os] = derive(base, d)
+    end
+    missing = expected_os_names - found.keys
+    raise "no facts for #{missing.join(', ')} (listed in metadata.json)" unless missing.empty?
+    found.select { |os, _| expected_os_names.include?(os) }.sort.to_h
+  end
+
+  def self.expected_os_names
+    metadata = JSON.parse(File.read(File.expand_path('../../metadata.json', __dir__)))
+    metadata['operatingsystem_support'].flat_map do |entry|
+      entry['operatingsystemrelease'].map { |rel| "#{entry['operatingsystem'].downcase}-#{rel}-x86_64" }
+    end
+  end
+end
