@@ -64,6 +64,7 @@ class Lab:
         nodes.remove_all(self.client, self.log)
         built = images.build_all(self.client, self.log)
         nodes.create_all(self.client, self.topology, images.role_images(built), log=self.log)
+        self.route_ncs()
         self.configure(overrides)
         self.log("CLC: starting both CCs and enabling one")
         enabled = self.clc.converge(prefer=self.ccs[0])
@@ -87,8 +88,14 @@ class Lab:
 
     def class_params(self, cc: str, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """The topology's parameters for `cc`, with this run's cloud_pk unless the topology gives one."""
+        pub_dev = nodes.interface_for(self.client, self.topology.node(cc), self.topology.public_network)
         return puppet.class_params(self.topology, self.topology.node(cc), self.priv_dev(cc),
-                                   {"cloud_pk": self.cloud_pk, **(overrides or {})})
+                                   {"cloud_pk": self.cloud_pk, "pub_dev": pub_dev, **(overrides or {})})
+
+    def route_ncs(self) -> None:
+        """The NCs' default gateway is the VIP (Docker gave them the host's bridge address)."""
+        for nc in self.topology.by_role("nc"):
+            nodes.check(self.client, nc.name, ["ip", "route", "replace", "default", "via", self.vip])
 
     def priv_dev(self, cc: str) -> str:
         return nodes.interface_for(self.client, self.topology.node(cc), self.topology.private_network)
@@ -102,6 +109,7 @@ class Lab:
                 nodes.unpause(self.client, node.name)
             elif state != "running":
                 nodes.start(self.client, node.name)
+        self.route_ncs()
         for cc in self.ccs:
             nodes.check(self.client, cc, "systemctl start eucalyptus-cc keepalived", timeout=30)
         self.clc.converge(prefer=self.ccs[0])
