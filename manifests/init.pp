@@ -154,7 +154,7 @@ class eucalyptus_cc_gateway (
   Boolean $smtp_alert,
   Eucalyptus_cc_gateway::Endpoint $cc_endpoint,
   Stdlib::Unixpath $ccclient_path,
-  Stdlib::Unixpath $check_script_path,
+  Eucalyptus_cc_gateway::Scriptpath $check_script_path,
   Stdlib::Unixpath $axis2c_home,
   Stdlib::Unixpath $eucalyptus_home,
   Eucalyptus_cc_gateway::Username $script_user,
@@ -172,7 +172,7 @@ class eucalyptus_cc_gateway (
   Boolean $validate_config,
   Stdlib::Unixpath $keepalived_path,
   Boolean $manage_gateway,
-  Stdlib::Unixpath $gateway_script_path,
+  Eucalyptus_cc_gateway::Scriptpath $gateway_script_path,
   Optional[Eucalyptus_cc_gateway::Authpass] $auth_pass = undef,
   Stdlib::Fqdn $server_hostname = $facts['networking']['fqdn'],
   Optional[Stdlib::IP::Address::V4::Nosubnet] $unicast_src_ip = undef,
@@ -188,6 +188,12 @@ class eucalyptus_cc_gateway (
   eucalyptus_cc_gateway::validate_auth_pass($auth_pass, $vrrp_version)
   eucalyptus_cc_gateway::validate_timing($advert_int, $vrrp_version, $priority, $check_weight)
 
+  if $vip =~ /\A0\.0\.0\.0(\/|\z)/ or $vip =~ /\/0\z/ {
+    fail("eucalyptus_cc_gateway: vip ${vip} is not a usable gateway address")
+  }
+  if $cloud_pk =~ NotUndef and $cloud_pk.unwrap.empty {
+    fail('eucalyptus_cc_gateway: cloud_pk is empty: give the PEM content of cloud-pk.pem, or leave cloud_pk unset')
+  }
   if $unicast_src_ip and $unicast_peers.empty {
     fail(@(MSG/L))
       eucalyptus_cc_gateway: unicast_src_ip is set but unicast_peers is empty: \

@@ -171,6 +171,11 @@ describe 'eucalyptus_cc_gateway' do
       'config_path' => '/etc/keepalived/gw.conf',
       'validate_config' => true,
       'keepalived_path' => '/opt/keepalived/sbin/keepalived',
+      'manage_gateway' => true,
+      'pub_dev' => 'eth2',
+      'nc_network' => '10.231.45.0/24',
+      'iptables_preload_path' => '/etc/eucalyptus/iptables-preload',
+      'gateway_script_path' => '/usr/local/libexec/cc-gateway-nat',
     }
 
     it 'the parameter set below names every documented parameter of init.pp' do
@@ -230,6 +235,7 @@ describe 'eucalyptus_cc_gateway' do
           'track_script {',
           'cc_enabled',
           '}',
+          'notify_master "/usr/local/libexec/cc-gateway-nat" root root',
           '}',
         ])
       end

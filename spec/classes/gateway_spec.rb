@@ -1,0 +1,66 @@
+# frozen_string_literal: true
+
+require 'spec_helper'
+
+# The optional gateway part: forwarding and NAT for the NCs, kept in iptables-preload and
+# re-applied by keepalived on becoming MASTER.
+describe 'eucalyptus_cc_gateway' do
+  let(:gateway) do
+    EucalyptusSpec::MINIMAL_PARAMS.merge('manage_gateway' => true, 'pub_dev' => 'eth0', 'nc_network' => '10.231.45.0/24')
+  end
+  let(:preload) { '/var/run/eucalyptus/net/iptables-preload' }
+  let(:script) { '/usr/local/sbin/eucalyptus-cc-gateway-nat' }
+
+  EucalyptusSpec.supported_os_facts.each do |os, os_facts|
+    context "on #{os} with manage_gateway" do
+      let(:facts) { os_facts }
+      let(:params) { gateway }
+
+      it { is_expected.to compile.with_all_deps }
+      it { is_expected.to contain_class('eucalyptus_cc_gateway::gateway').that_comes_before('Class[eucalyptus_cc_gateway::config]') }
+      it { is_expected.to contain_class('eucalyptus_cc_gateway::gateway').that_requires('Class[eucalyptus_cc_gateway::install]') }
+
+      it 'keeps IPv4 forwarding on across reboots, and turns it on now only when it is off' do
+        is_expected.to contain_file('/etc/sysctl.d/60-eucalyptus-cc-gateway.conf')
+          .with(owner: 'root', mode: '0644', content: %r{^net\.ipv4\.ip_forward = 1$})
+        is_expected.to contain_exec('eucalyptus_cc_gateway: enable IPv4 forwarding')
+          .with(command: 'sysctl -w net.ipv4.ip_forward=1', unless: 'grep -qx 1 /proc/sys/net/ipv4/ip_forward')
+      end
+
+      it 'writes the rules into the CC\'s iptables-preload, in iptables-restore format' do
+        is_expected.to contain_file(preload).with(owner: 'root', mode: '0644')
+        content = file_content(preload)
+        expect(content).to include("*nat\n")
+        expect(content).to include('-A POSTROUTING -s 10.231.45.0/24 -o eth0 -m comment --comment eucalyptus_cc_gateway -j MASQUERADE')
+        expect(content).to include('-A FORWARD -i eth1 -o eth0 -s 10.231.45.0/24 -m comment --comment eucalyptus_cc_gateway -j ACCEPT')
+        expect(content.scan(%r{^COMMIT$}).size).to eq(2)
+      end
+
+      it 'puts the rules in place now, only when one is missing' do
+        is_expected.to contain_file(script).with(owner: 'root', mode: '0750')
+        is_expected.to contain_exec('eucalyptus_cc_gateway: NC gateway rules')
+          .with(command: script, unless: "#{script} --check").that_requires("File[#{script}]")
+      end
+
+      it 'has keepalived re-apply the rules as root on becoming MASTER' do
+        expect(file_content('/etc/keepalived/keepalived.conf')).to include(%(notify_master "#{script}" root root))
+      end
+    end
+  end
+
+  context 'without manage_gateway (the default)' do
+    let(:facts) { EucalyptusSpec.supported_os_facts.fetch('debian-11-x86_64') }
+    let(:params) { EucalyptusSpec::MINIMAL_PARAMS }
+
+    it { is_expected.not_to contain_class('eucalyptus_cc_gateway::gateway') }
+    it { expect(file_content('/etc/keepalived/keepalived.conf')).not_to include('notify_master') }
+  end
+
+  context 'with the preload of Eucalyptus 3.2.1 and later and a custom home' do
+    let(:facts) { EucalyptusSpec.supported_os_facts.fetch('debian-11-x86_64') }
+    let(:params) { gateway.merge('iptables_preload_path' => '/etc/eucalyptus/iptables-preload') }
+
+    it { is_expected.to contain_file('/etc/eucalyptus/iptables-preload') }
+    it { is_expected.to contain_exec('eucalyptus_cc_gateway: iptables-preload directory').with(creates: '/etc/eucalyptus') }
+  end
+end
