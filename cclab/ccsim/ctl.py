@@ -2,14 +2,16 @@
 
     ccsim-ctl [--state-dir DIR] fault hang|refuse|slow SECONDS|garbage|notready|clear
     ccsim-ctl [--state-dir DIR] version 3.1|3.3
+    ccsim-ctl [--state-dir DIR] network on|off
     ccsim-ctl [--state-dir DIR] state [--json]
 
-`fault` and `version` write the control files and wait (up to --wait seconds, default 5) until
-the running server reports the change in state.json, so that a fault is in effect when the
-command returns. `fault` needs a running server (a start clears faults anyway); `version` does
-not (it persists). `state` prints the internal state (e.g. ENABLED, SHUTDOWNCC) or, with
---json, the whole state.json. Exit status 0 on success, 1 on failure, 2 on bad usage; errors
-are one line on stderr.
+`fault`, `version` and `network` write the control files and wait (up to --wait seconds, default
+5) until the running server reports the change in state.json, so that a fault is in effect when
+the command returns. `fault` needs a running server (a start clears faults anyway); `version`
+and `network` do not (they persist). `network off` stops the CC's iptables cycle (no flush, no
+save, no restore on EnableService); `network on` resumes it. `state` prints the internal state
+(e.g. ENABLED, SHUTDOWNCC) or, with --json, the whole state.json. Exit status 0 on success, 1
+on failure, 2 on bad usage; errors are one line on stderr.
 """
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 from .faults import FaultSpecError, parse_fault
-from .statedir import DEFAULT_STATE_DIR, StateDir, StateDirError, server_alive
+from .statedir import DEFAULT_STATE_DIR, NETWORK_SWITCH, StateDir, StateDirError, server_alive
 from .states import VERSIONS
 
 PROG = "ccsim-ctl"
@@ -47,6 +49,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="hang | refuse | slow SECONDS | garbage | notready | clear")
     version = commands.add_parser("version", help="choose the CC version to simulate")
     version.add_argument("version", choices=VERSIONS)
+    network = commands.add_parser("network", help="turn the CC's iptables cycle on or off")
+    network.add_argument("switch", choices=tuple(NETWORK_SWITCH))
     state = commands.add_parser("state", help="print the CC's current state")
     state.add_argument("--json", action="store_true", help="print the whole state.json")
     return parser
@@ -61,6 +65,8 @@ def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO |
             _fault(state_dir, " ".join(args.fault), args.wait)
         elif args.command == "version":
             _version(state_dir, args.version, args.wait)
+        elif args.command == "network":
+            _network(state_dir, args.switch, args.wait)
         else:
             _state(state_dir, args.json, out)
     except (CtlError, StateDirError, FaultSpecError) as exc:
@@ -82,6 +88,12 @@ def _version(state_dir: StateDir, version: str, wait: float) -> None:
     state_dir.write_version(version)
     if server_alive(state_dir.read_state()):
         _await(state_dir, "version", version, wait)
+
+
+def _network(state_dir: StateDir, switch: str, wait: float) -> None:
+    state_dir.write_network(NETWORK_SWITCH[switch])
+    if server_alive(state_dir.read_state()):
+        _await(state_dir, "network", switch, wait)
 
 
 def _state(state_dir: StateDir, as_json: bool, out: TextIO) -> None:

@@ -4,15 +4,22 @@ Answers POST /axis2/services/EucalyptusCC with the operations of soap.py, like a
 just (re)started: LOADED, epoch 0, no fault. WS-Security is NOT simulated: the real CC rejects
 unsigned requests with a SOAP fault, this one accepts them and ignores any Security header.
 
-Every 0.1 s it re-reads `<state-dir>/fault` and `<state-dir>/version` (see statedir.py and
-faults.py); every second it runs the CC's self-check. state.json follows every change. One line
+Every 0.1 s it re-reads `<state-dir>/fault`, `<state-dir>/version` and `<state-dir>/network`
+(see statedir.py and faults.py); every second it runs the CC's self-check and, while the network
+switch is on, the CC's iptables cycle (network.py). state.json follows every change. One line
 per request, and one per state or fault change, goes to stderr (the journal under systemd).
 SIGTERM (or SIGINT) stops it cleanly: it stops listening and records running=false.
+
+The network switch's default (no `network` file) is --network-default, `off` unless given: a
+simulator started by hand, or by a test, never touches the host's iptables; the systemd unit
+passes `--network-default on`. --iptables-dir names a directory holding iptables, iptables-save
+and iptables-restore (e.g. fakes); without it they are looked up on PATH.
 """
 from __future__ import annotations
 
 import argparse
 import ipaddress
+import os
 import signal
 import sys
 import threading
@@ -23,7 +30,7 @@ from pathlib import Path
 
 from .addresses import local_ipv4
 from .faults import FaultSpec, FaultSpecError
-from .network import NoNetworkEffects
+from .network import COMMAND_TIMEOUT, IptablesCycle, IptablesTools, net_dir
 from .sdnotify import notify
 from .service import LiveCC, Log
 from .soap import (
@@ -39,7 +46,7 @@ from .soap import (
     encode_fault,
     operation_from_soap_action,
 )
-from .statedir import DEFAULT_STATE_DIR, StateDir, StateDirError
+from .statedir import DEFAULT_STATE_DIR, NETWORK_SWITCH, StateDir, StateDirError
 from .states import DEFAULT_VERSION, ClusterController
 
 POLL_SECONDS = 0.1          # control files are re-read this often
@@ -194,8 +201,10 @@ class Listener:
 class Supervisor:
     """Applies the control files, runs the self-check, and keeps the listener in step."""
 
-    def __init__(self, live: LiveCC, listener: Listener, state_dir: StateDir, log: Log) -> None:
+    def __init__(self, live: LiveCC, listener: Listener, state_dir: StateDir, log: Log,
+                 network_default: bool = False) -> None:
         self._live, self._listener, self._state_dir, self._log = live, listener, state_dir, log
+        self._network_default = network_default
         self._complaint = ""
 
     def run(self, stopping: threading.Event) -> None:
@@ -211,11 +220,13 @@ class Supervisor:
         try:
             fault = self._state_dir.read_fault()
             version = self._state_dir.read_version()
+            network = self._state_dir.read_network(self._network_default)
         except (FaultSpecError, ValueError, StateDirError) as exc:
             self._complain(f"ignoring the control files: {exc}")
             return
         self._complaint = ""
         self._live.set_version(version)
+        self._live.set_network(network)
         refuse = fault is not None and fault.kind == "refuse"
         if refuse and self._listener.is_open:
             self._listener.close()
@@ -243,7 +254,30 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
     parser.add_argument("--advertise", action="append", metavar="IP", type=_ipv4,
                         help="an address for the CC's uris (repeatable; default: every local IPv4)")
+    network = parser.add_argument_group("the CC's iptables cycle")
+    network.add_argument("--network-default", choices=tuple(NETWORK_SWITCH), default="off",
+                         help="the network switch while <state-dir>/network says nothing "
+                              "(default: off; the systemd unit says on)")
+    network.add_argument("--iptables-dir", type=Path, metavar="DIR",
+                         help="the directory holding iptables, iptables-save and iptables-restore "
+                              "(default: each found on PATH)")
+    network.add_argument("--eucalyptus", type=Path, metavar="DIR",
+                         default=Path(os.environ.get("EUCALYPTUS") or "/"),
+                         help="EUCALYPTUS: iptables-preload and iptables-state are in "
+                              "DIR/var/run/eucalyptus/net (default: $EUCALYPTUS, else /)")
+    network.add_argument("--iptables-timeout", type=_seconds, default=COMMAND_TIMEOUT, metavar="SECONDS",
+                         help=f"time limit of one iptables step (default: {COMMAND_TIMEOUT:g})")
     return parser.parse_args(argv)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 600:
+        raise argparse.ArgumentTypeError(f"not a number of seconds between 0 and 600: {text!r}")
+    return value
 
 
 def _ipv4(text: str) -> str:
@@ -269,8 +303,16 @@ def main(argv: list[str] | None = None, log: Log = stderr_log) -> int:
         except ValueError as exc:
             log(f"{exc}; simulating {DEFAULT_VERSION}")
             version = DEFAULT_VERSION
+        network_default = NETWORK_SWITCH[args.network_default]
+        try:
+            network_on = state_dir.read_network(network_default)
+        except ValueError as exc:
+            log(f"{exc}; network {args.network_default}")
+            network_on = network_default
+        tools = IptablesTools.from_path() if args.iptables_dir is None else IptablesTools.in_dir(args.iptables_dir)
+        cycle = IptablesCycle(tools, net_dir(args.eucalyptus), log, timeout=args.iptables_timeout)
         cc = ClusterController.started(args.advertise or local_ipv4(), version)
-        live = LiveCC(cc, state_dir, NoNetworkEffects(), log)
+        live = LiveCC(cc, state_dir, cycle, log, network_on=network_on)
     except (OSError, StateDirError) as exc:
         log(f"cannot use the state directory {args.state_dir}: {exc}")
         return 1
@@ -285,9 +327,11 @@ def main(argv: list[str] | None = None, log: Log = stderr_log) -> int:
     _on_signals(stopping.set)
     log(f"CC {version} {cc.state.value} listening on {args.bind}:{listener.port}, "
         f"uris {' '.join(cc.service_id.uris) or '(none)'}, state in {state_dir.path}")
+    log(f"network {'on' if network_on else 'off'}: {tools.iptables}, {tools.iptables_save}, "
+        f"{tools.iptables_restore}; files in {net_dir(args.eucalyptus)}")
     notify()
     try:
-        Supervisor(live, listener, state_dir, log).run(stopping)
+        Supervisor(live, listener, state_dir, log, network_default).run(stopping)
     finally:
         listener.close()
         live.stop()

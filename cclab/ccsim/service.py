@@ -1,8 +1,12 @@
-"""The live simulated CC: the state machine plus the injected fault, behind one lock.
+"""The live simulated CC: the state machine, the injected fault and the network switch, behind a lock.
 
 Request threads, the once-a-second self-check and the control-file poller all go through a
-`LiveCC`; after each of them it rewrites state.json if anything in it changed, logs state
-changes and hands the state to the network hook.
+`LiveCC`; after each of them it rewrites state.json if anything in it changed and logs state
+changes. While the network switch is on, the self-check hands the state to the network hook
+(`on_tick`), and an EnableService that enables the CC calls `on_enabled` before it answers. A
+second lock keeps those two apart, and is taken before the state lock: a tick's iptables cycle
+never interleaves with a restore, and never sees ENABLED before the restore has run. Other
+requests never wait for the network.
 """
 from __future__ import annotations
 
@@ -19,15 +23,18 @@ from .statedir import StateDir
 from .states import ClusterController, State
 
 Log = Callable[[str], None]
+ENABLE = "EnableService"
 
 
 class LiveCC:
     def __init__(self, controller: ClusterController, state_dir: StateDir, network: NetworkHook,
-                 log: Log, clock: Callable[[], float] = time.time) -> None:
+                 log: Log, clock: Callable[[], float] = time.time, network_on: bool = True) -> None:
+        self._network_lock = threading.Lock()   # taken before _lock; see the module docstring
         self._lock = threading.Lock()
         self._cc = controller
         self._state_dir = state_dir
         self._network = network
+        self._network_on = network_on
         self._log = log
         self._clock = clock
         self._fault: FaultSpec | None = None
@@ -51,9 +58,25 @@ class LiveCC:
         with self._lock:
             return self._cc.state
 
+    @property
+    def network_on(self) -> bool:
+        with self._lock:
+            return self._network_on
+
     def answer(self, request: Message) -> Message:
         """The CC's response to a decoded request (DescribeServices or a transition)."""
+        if request.operation != ENABLE:
+            return self._answer(request)[0]
+        with self._network_lock:
+            response, enabled_now = self._answer(request)
+            if enabled_now:
+                self._network.on_enabled()     # the restore completes before the answer
+        return response
+
+    def _answer(self, request: Message) -> tuple[Message, bool]:
+        """The response, and whether the network hook must restore the ENABLED tables."""
         with self._lock:
+            before = self._cc.state
             if request.operation == DESCRIBE:
                 response = reply(request, True, self._cc.describe(request.epoch, request.service_ids))
             else:
@@ -61,15 +84,19 @@ class LiveCC:
                                          self._failures())
                 response = reply(request, ok)
             state = self._publish()
-        self._network.on_state(state)
-        return response
+            # Like the source's kick_network: only when EnableService changes the state.
+            enabled_now = before is not State.ENABLED and state is State.ENABLED and self._network_on
+        return response, enabled_now
 
     def tick(self) -> None:
-        """The monitor loop's self-check; run it once a second."""
-        with self._lock:
-            self._cc.tick(self._failures())
-            state = self._publish()
-        self._network.on_state(state)
+        """The monitor loop's self-check, then the network cycle; run it once a second."""
+        with self._network_lock:
+            with self._lock:
+                self._cc.tick(self._failures())
+                state = self._publish()
+                network_on = self._network_on
+            if network_on:
+                self._network.on_tick(state)
 
     def set_fault(self, fault: FaultSpec | None) -> None:
         with self._lock:
@@ -83,6 +110,13 @@ class LiveCC:
             if version != self._cc.version:
                 self._log(f"version {version}")
             self._cc.set_version(version)
+            self._publish()
+
+    def set_network(self, on: bool) -> None:
+        with self._lock:
+            if on != self._network_on:
+                self._log(f"network {_on_off(on)}")
+            self._network_on = on
             self._publish()
 
     def set_listening(self, listening: bool, port: int) -> None:
@@ -124,6 +158,7 @@ class LiveCC:
             "listening": self._listening,
             "version": cc.version,
             "fault": None if self._fault is None else str(self._fault),
+            "network": _on_off(self._network_on),
             "state": cc.state.value,
             "local_state": cc.state.wire,
             "local_epoch": cc.local_epoch,
@@ -137,3 +172,7 @@ class LiveCC:
             "started_at": self._started_at,
             "state_since": self._state_since,
         }
+
+
+def _on_off(on: bool) -> str:
+    return "on" if on else "off"

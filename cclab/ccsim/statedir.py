@@ -3,6 +3,7 @@
     state.json   written by the server, atomically, whenever anything in it changes
     fault        the control file: one fault line (see faults.py), read by the server
     version      "3.1" or "3.3"; survives restarts
+    network      "on" or "off": whether the CC runs its iptables cycle; survives restarts
 
 Readers never see a half-written file: every write goes to a temporary file that replaces the
 old one. state.json is world-readable so that other tools (a check script) can read it.
@@ -20,6 +21,7 @@ from .faults import FaultSpec, format_fault, parse_fault
 from .states import DEFAULT_VERSION, check_version
 
 DEFAULT_STATE_DIR = Path("/var/lib/ccsim")
+NETWORK_SWITCH = {"on": True, "off": False}
 
 
 class StateDirError(RuntimeError):
@@ -41,6 +43,10 @@ class StateDir:
     @property
     def version_file(self) -> Path:
         return self.path / "version"
+
+    @property
+    def network_file(self) -> Path:
+        return self.path / "network"
 
     def create(self) -> None:
         self.path.mkdir(parents=True, exist_ok=True)
@@ -75,6 +81,24 @@ class StateDir:
 
     def write_version(self, version: str) -> None:
         _atomic_write(self.version_file, check_version(version) + "\n")
+
+    def read_network(self, default: bool) -> bool:
+        """Whether the network switch is on (ValueError if the file says neither on nor off)."""
+        switch = parse_network(_read(self.network_file) or "")
+        return default if switch is None else switch
+
+    def write_network(self, on: bool) -> None:
+        _atomic_write(self.network_file, ("on" if on else "off") + "\n")
+
+
+def parse_network(text: str) -> bool | None:
+    """The network switch a control line names: True (on), False (off), None (empty: the default)."""
+    word = text.strip()
+    if word in NETWORK_SWITCH:
+        return NETWORK_SWITCH[word]
+    if not word:
+        return None
+    raise ValueError(f"unknown network switch {word!r} (expected on or off)")
 
 
 def server_alive(state: dict[str, Any] | None) -> bool:
