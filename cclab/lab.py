@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import secrets
+import shlex
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -25,6 +26,8 @@ Log = Callable[[str], None]
 Overrides = Mapping[str, Mapping[str, Any]] | None   # CC -> class parameters
 REPO = Path(__file__).resolve().parent.parent
 REPORTS = REPO / "reports"
+GATEWAY_COMMENT = "eucalyptus_cc_gateway"
+PRELOAD = "/var/run/eucalyptus/net/iptables-preload"
 
 
 class LabError(RuntimeError):
@@ -121,6 +124,22 @@ class Lab:
         own = {cc: str(self.topology.node(cc).addresses[private]) for cc in self.ccs}
         return {cc: {"unicast_src_ip": own[cc], "unicast_peers": [own[p] for p in self.ccs if p != cc], **extra}
                 for cc in self.ccs}
+
+    def gateway_rules(self, cc: str) -> list[tuple[str, str]]:
+        """The module's gateway rules in force on `cc`: (table, iptables-save rule line)."""
+        table, rules = "", []
+        for line in nodes.check(self.client, cc, ["iptables-save"], timeout=15).splitlines():
+            if line.startswith("*"):
+                table = line[1:]
+            elif line.startswith("-A ") and GATEWAY_COMMENT in line:
+                rules.append((table, line))
+        return rules
+
+    def strip_gateway(self, cc: str) -> None:
+        """Take the gateway part away by hand: its preload file and its rules (a test's control)."""
+        nodes.check(self.client, cc, ["rm", "-f", PRELOAD])
+        for table, rule in self.gateway_rules(cc):
+            nodes.check(self.client, cc, ["iptables", "-w", "-t", table, "-D", *shlex.split(rule)[1:]])
 
     def down(self) -> None:
         self.save_events()

@@ -132,7 +132,7 @@ def test_a_started_simulator_is_loaded_and_says_so_in_state_json(sim: Sim) -> No
     assert state is not None and sim.process is not None
     assert state["port"] > 0
     assert {k: v for k, v in state.items() if k not in ("port", "started_at", "state_since")} == {
-        "pid": sim.process.pid, "running": True, "listening": True, "version": "3.1", "fault": None,
+        "pid": sim.process.pid, "running": True, "listening": True, "version": "3.1", "network": "off", "fault": None,
         "state": "LOADED", "local_state": "LOADED", "local_epoch": 0, "details": "ERRORS=0",
         "service_id": {"partition": "unset", "type": "cluster", "name": "self",
                        "uris": ["http://10.231.45.11:8774/axis2/services/EucalyptusCC",
