@@ -1,9 +1,14 @@
-"""The demo: the module applied to two CCs, then the CLC switches and the VIP follows."""
+"""The demo: the module applied to two CCs, nc1 fetching a machine image from Walrus through the
+VIP, then the CLC switches, the VIP follows, and nc1 keeps fetching."""
 from __future__ import annotations
 
+import time
+
+from cclab import nc
 from cclab.lab import Lab, describe
 
 SWITCH_TIMEOUT_S = 30.0
+PROBE_S = 8.0
 
 
 def switch_and_time(lab: Lab, to: str | None = None) -> float:
@@ -17,12 +22,34 @@ def switch_and_time(lab: Lab, to: str | None = None) -> float:
     return moved
 
 
+def fetch_image(lab: Lab, node: str) -> None:
+    result = nc.fetch(lab.client, lab.topology, node)
+    if result is None or not result.ok:
+        raise RuntimeError(f"{node} could not fetch the image from walrus: {result}")
+    lab.log(f"{node} downloaded the {result.bytes >> 20} MiB machine image from walrus through the VIP "
+            f"in {result.seconds:.1f} s, sha256 verified")
+
+
+def switch_under_probe(lab: Lab, node: str) -> tuple[float, float]:
+    """A switch while `node` probes Walrus every 50 ms: (VIP move time, NC outage)."""
+    nc.start_probe(lab.client, lab.topology, node, duration=PROBE_S)
+    time.sleep(2)
+    moved = switch_and_time(lab)
+    time.sleep(max(0.0, PROBE_S - 2 - moved) + 1)
+    outage = nc.largest_gap(nc.probes(lab.client, node))
+    lab.log(f"{node} probed walrus every 50 ms through the switch: longest gap between replies {outage:.2f} s")
+    return moved, outage
+
+
 def run(lab: Lab, keep: bool = False) -> list[float]:
     try:
         lab.up()
         for line in map(describe, lab.status()):
             lab.log("  " + line)
-        timings = [switch_and_time(lab), switch_and_time(lab)]
+        node = lab.topology.by_role("nc")[0].name
+        fetch_image(lab, node)
+        timings = [switch_under_probe(lab, node)[0], switch_and_time(lab)]
+        fetch_image(lab, node)
         for line in map(describe, lab.status()):
             lab.log("  " + line)
         lab.log(f"two planned switches: the VIP followed the ENABLED CC in "
