@@ -114,7 +114,9 @@ class Lab:
                 nodes.start(self.client, node.name)
         self.route_ncs()
         for cc in self.ccs:
-            nodes.check(self.client, cc, "systemctl start eucalyptus-cc keepalived", timeout=30)
+            # A frozen keepalived first (SIGSTOP), then anything stopped, then the simulator's faults.
+            nodes.check(self.client, cc, "systemctl kill -s CONT keepalived 2>/dev/null; "
+                        "systemctl start eucalyptus-cc keepalived && ccsim-ctl fault clear", timeout=30)
         self.clc.converge(prefer=self.ccs[0])
         return self.wait_steady(timeout)
 
