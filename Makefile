@@ -4,7 +4,7 @@ PY := .venv/bin/python
 SHELL := /bin/bash
 PUPPET_FILES := manifests functions types
 
-.PHONY: demo test lint spec unit acceptance reference bootstrap docker clean
+.PHONY: demo test lint spec unit acceptance bench reference bootstrap docker clean
 
 demo: docker
 	$(PY) -m cclab demo
@@ -34,6 +34,9 @@ unit: bootstrap
 
 acceptance: docker
 	$(PY) -m pytest tests/acceptance
+
+bench: docker
+	$(PY) -m cclab bench
 
 # REFERENCE.md is generated from the puppet-strings comments; tests/unit/test_reference.py
 # fails when it is stale.

@@ -100,8 +100,8 @@ class Clc:
         for node in self.addresses:
             if self.state(node) in ("LOADED", "STOPPED"):
                 self.start(node)
-        enabled = self.enabled()
-        for extra in enabled[1:]:
+        enabled = sorted(self.enabled(), key=lambda node: node != prefer)
+        for extra in enabled[1:]:   # two ENABLED (a CC that was frozen comes back): keep the preferred
             self.disable(extra)
         if enabled:
             return enabled[0]

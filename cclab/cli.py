@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from cclab import demo
+from cclab import bench, demo
 from cclab.clc import ClcError
 from cclab.engine import EngineError
 from cclab.images import ImageError
@@ -30,9 +30,30 @@ def parser() -> argparse.ArgumentParser:
     failover = sub.add_parser("failover", help="a planned CLC switch; prints how long the VIP took")
     failover.add_argument("--to", metavar="NODE", help="the CC to enable (default: the other one)")
     sub.add_parser("down", help="remove every container and network the lab created")
+    bench_cmd = sub.add_parser("bench", help="failover benchmark: every scenario x configuration, N cycles")
+    bench_cmd.add_argument("--cycles", type=int, default=10)
+    bench_cmd.add_argument("--quick", action="store_true", help="2 cycles, module defaults only")
+    bench_cmd.add_argument("--configurations", nargs="+", choices=list(bench.CONFIGURATIONS),
+                           default=list(bench.CONFIGURATIONS))
+    bench_cmd.add_argument("--scenarios", nargs="+", choices=list(bench.SCENARIOS), default=list(bench.SCENARIOS))
+    bench_cmd.add_argument("--out", type=Path, default=bench.DEFAULT_OUT)
+    bench_cmd.add_argument("--keep", action="store_true", help="leave the lab up afterwards")
     demo_cmd = sub.add_parser("demo", help="up, two switches with timings, down")
     demo_cmd.add_argument("--keep", action="store_true", help="leave the lab up afterwards")
     return p
+
+
+def run_bench(lab: Lab, args: argparse.Namespace) -> None:
+    cycles, configurations = (2, ["defaults"]) if args.quick else (args.cycles, args.configurations)
+    try:
+        lab.up()
+        results = bench.run(lab, cycles, configurations, args.scenarios, log)
+        bench.write(results, args.out)
+        print(bench.markdown(bench.summary(results)))
+        log(f"raw events and per-cycle figures: {args.out / 'bench.json'}; plots: {args.out}/timeline-*.png")
+    finally:
+        if not args.keep:
+            lab.down()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
             demo.switch_and_time(lab, args.to)
         elif args.command == "down":
             lab.down()
+        elif args.command == "bench":
+            run_bench(lab, args)
         elif args.command == "demo":
             demo.run(lab, keep=args.keep)
     except (TopologyError, EngineError, ImageError, NodeError, PuppetError, ClcError, LabError) as exc:

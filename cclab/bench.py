@@ -1,0 +1,261 @@
+"""The failover benchmark: every scenario, N cycles, under each configuration, on one lab.
+
+Per cycle, from node-side events (not polling): VIP takeover (fault -> VIP added on the new
+holder), NC outage (longest gap between nc1's successful probe replies, 50 ms apart), time with
+two holders; and time to the steady state (one holder, the ENABLED CC; polled every 0.1 s).
+"""
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cclab import nc, nodes
+from cclab.events import AddressEvent
+from cclab.lab import REPORTS, Lab
+from cclab.timing import Timing
+
+NC = "nc1"
+LEAD_S = 1.0            # probing before the fault
+PROBE_S = 40.0          # upper bound of one cycle's probe (it stops by itself)
+STEADY_MARGIN_S = 15.0
+
+# The 2012 article's configuration, changed only where keepalived 2.x refuses it (state BACKUP,
+# router_id, an 8-character password, script security: the module always does those).
+ARTICLE = {"vrrp_version": 2, "advert_int": 1, "check_interval": 5, "check_weight": 2, "check_fall": 1,
+           "check_rise": 1, "priority": 100, "auth_pass": "eucalypt"}
+# The module's documented profiles (README "Timing"): its defaults, and VRRPv2 with a password.
+CONFIGURATIONS: dict[str, dict[str, Any]] = {
+    "article": ARTICLE,
+    "defaults": {},
+    "password": {"vrrp_version": 2, "advert_int": 1, "auth_pass": "eucalypt"},
+}
+
+
+@dataclass
+class Cycle:
+    configuration: str
+    scenario: str
+    index: int
+    old_holder: str
+    new_holder: str
+    fault_at: float
+    takeover_s: float
+    outage_s: float
+    two_holders_s: float
+    steady_s: float
+    events: list[dict[str, Any]] = field(default_factory=list)
+    probes: list[list[Any]] = field(default_factory=list)
+    cc_states: list[list[Any]] = field(default_factory=list)   # [time, node, state] (for the plot)
+
+
+@dataclass(frozen=True)
+class Fault:
+    """What a scenario did: when (host clock), and what must happen to get back to steady."""
+    at: float
+    new_holder: str
+    recover: Callable[[], None]
+
+
+def other(lab: Lab, cc: str) -> str:
+    return next(c for c in lab.ccs if c != cc)
+
+
+# --- scenarios: each injects one fault on the holder and says how the cluster recovers ---------
+
+def planned_switch(lab: Lab, holder: str) -> Fault:
+    switch = lab.clc.switch()
+    return Fault(switch.enabled_at, switch.to_node, lambda: None)
+
+
+def keepalived_sigkill(lab: Lab, holder: str) -> Fault:
+    at = time.time()
+    nodes.check(lab.client, holder, "systemctl kill -s KILL keepalived")
+    # Debian's unit does not restart it: an operator (or a Restart= drop-in) does.
+    return Fault(at, other(lab, holder), lambda: nodes.check(lab.client, holder, "systemctl start keepalived"))
+
+
+def keepalived_stop(lab: Lab, holder: str) -> Fault:
+    at = time.time()
+    nodes.check(lab.client, holder, "systemctl stop keepalived")
+    return Fault(at, other(lab, holder), lambda: nodes.check(lab.client, holder, "systemctl start keepalived"))
+
+
+def container_kill(lab: Lab, holder: str) -> Fault:
+    survivor = other(lab, holder)
+    at = time.time()
+    nodes.kill(lab.client, holder)
+
+    def recover() -> None:
+        lab.clc.converge(prefer=survivor)      # the CLC enables the survivor
+        nodes.start(lab.client, holder)
+        lab.clc.converge(prefer=survivor)      # ... and starts the rebooted CC (LOADED -> DISABLED)
+    return Fault(at, survivor, recover)
+
+
+def container_pause(lab: Lab, holder: str) -> Fault:
+    survivor = other(lab, holder)
+    at = time.time()
+    nodes.pause(lab.client, holder)
+
+    def recover() -> None:
+        lab.clc.converge(prefer=survivor)
+        nodes.unpause(lab.client, holder)
+        lab.clc.converge(prefer=survivor)      # the thawed CC still thinks it is ENABLED
+    return Fault(at, survivor, recover)
+
+
+def cc_notready(lab: Lab, holder: str) -> Fault:
+    survivor = other(lab, holder)
+    at = time.time()
+    nodes.check(lab.client, holder, ["ccsim-ctl", "fault", "notready"])
+    lab.clc.converge(prefer=survivor)          # the CLC sees NOTREADY and enables the peer
+    return Fault(at, survivor, lambda: nodes.check(lab.client, holder, ["ccsim-ctl", "fault", "clear"]))
+
+
+SCENARIOS: dict[str, Callable[[Lab, str], Fault]] = {
+    "planned switch": planned_switch,
+    "keepalived SIGKILL": keepalived_sigkill,
+    "keepalived stop": keepalived_stop,
+    "container kill": container_kill,
+    "container pause": container_pause,
+    "CC NOTREADY": cc_notready,
+}
+
+
+# --- measuring ----------------------------------------------------------------------------------
+
+def two_holders(events: list[AddressEvent], ccs: list[str], start: float, end: float,
+                gone: Mapping[str, float]) -> float:
+    """Seconds in [start, end] during which both CCs held the VIP. `gone` marks a node whose
+    namespace vanished at that time (a killed container drops its VIP without an event)."""
+    holding: dict[str, list[tuple[float, float]]] = {}
+    for cc in ccs:
+        spans, since = [], None
+        for e in (e for e in events if e.node == cc):
+            if e.added and since is None:
+                since = e.at
+            elif not e.added and since is not None:
+                spans.append((since, e.at))
+                since = None
+        if since is not None:
+            spans.append((since, gone.get(cc, end)))
+        holding[cc] = [(max(a, start), min(b, gone.get(cc, end), end)) for a, b in spans]
+    first, second = (holding[c] for c in ccs[:2])
+    return sum(max(0.0, min(b1, b2) - max(a1, a2)) for a1, b1 in first for a2, b2 in second)
+
+
+def cc_states(lab: Lab, since: float) -> list[list[Any]]:
+    """The simulator's state transitions since `since` ([time, node, state]), from its journal."""
+    found: list[list[Any]] = []
+    for cc in lab.ccs:
+        if lab.container_state(cc) != "running":
+            continue
+        _, out = nodes.run(lab.client, cc, ["journalctl", "-u", "eucalyptus-cc", "-o", "short-unix", "--no-pager",
+                                            f"--since=@{since:.0f}"], timeout=15)
+        for line in out.splitlines():
+            if " state " in line and " -> " in line:
+                stamp, state = line.split()[0], line.rsplit(" -> ", 1)[1].strip()
+                found.append([float(stamp), cc, state])
+    return sorted(found)
+
+
+def run_cycle(lab: Lab, configuration: str, scenario: str, index: int) -> Cycle:
+    holder = lab.restore()
+    timing = Timing.of({**lab.topology.module_params(holder), **CONFIGURATIONS[configuration]})
+    nc.start_probe(lab.client, lab.topology, NC, duration=PROBE_S)
+    time.sleep(LEAD_S)
+    fault = SCENARIOS[scenario](lab, holder)
+    added = lab.wait_for_vip(fault.new_holder, since=fault.at - 0.05, timeout=timing.switch + STEADY_MARGIN_S)
+    fault.recover()
+    lab.wait_steady(timeout=timing.switch + STEADY_MARGIN_S)
+    steady_at = time.time()
+    time.sleep(0.5)
+    nodes.run(lab.client, NC, ["systemctl", "stop", "cclab-probe.service"], timeout=15)
+    probes = [p for p in nc.probes(lab.client, NC) if p.start >= fault.at - LEAD_S]
+    events = lab.vip_events(fault.at - LEAD_S)
+    gone = {holder: fault.at} if scenario == "container kill" else {}
+    return Cycle(
+        configuration, scenario, index, holder, fault.new_holder, fault.at,
+        takeover_s=added.at - fault.at,
+        outage_s=nc.largest_gap(probes),
+        two_holders_s=two_holders(events, lab.ccs, fault.at - LEAD_S, steady_at, gone),
+        steady_s=steady_at - fault.at,
+        events=[asdict(e) for e in events],
+        probes=[[p.start, p.end, p.ok] for p in probes],
+        cc_states=cc_states(lab, fault.at - LEAD_S),
+    )
+
+
+def run(lab: Lab, cycles: int, configurations: list[str], scenarios: list[str], log: Callable[[str], None]
+        ) -> list[Cycle]:
+    results: list[Cycle] = []
+    for configuration in configurations:
+        log(f"configuration {configuration}: applying with Puppet")
+        lab.configure({cc: CONFIGURATIONS[configuration] for cc in lab.ccs})
+        for scenario in scenarios:
+            for index in range(cycles):
+                cycle = run_cycle(lab, configuration, scenario, index)
+                results.append(cycle)
+                log(f"[{configuration}] {scenario} {index + 1}/{cycles}: takeover {cycle.takeover_s:.2f} s, "
+                    f"NC outage {cycle.outage_s:.2f} s, two holders {cycle.two_holders_s:.2f} s, "
+                    f"steady after {cycle.steady_s:.2f} s")
+    lab.configure()
+    return results
+
+
+# --- reporting ----------------------------------------------------------------------------------
+
+METRICS = (("takeover_s", "VIP takeover"), ("outage_s", "NC outage"), ("two_holders_s", "two holders"),
+           ("steady_s", "to steady state"))
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+def summary(results: list[Cycle]) -> dict[str, dict[str, dict[str, dict[str, float]]]]:
+    """scenario -> configuration -> metric -> {p50, p95, max}."""
+    table: dict[str, dict[str, dict[str, dict[str, float]]]] = {}
+    for c in results:
+        table.setdefault(c.scenario, {}).setdefault(c.configuration, {})
+    for scenario, by_config in table.items():
+        for configuration in by_config:
+            cycles = [c for c in results if c.scenario == scenario and c.configuration == configuration]
+            by_config[configuration] = {
+                metric: {"p50": statistics.median(v), "p95": percentile(v, 0.95), "max": max(v), "n": len(v)}
+                for metric, _ in METRICS for v in [[getattr(c, metric) for c in cycles]]}
+    return table
+
+
+def markdown(table: dict[str, dict[str, dict[str, dict[str, float]]]]) -> str:
+    lines: list[str] = []
+    for scenario, by_config in table.items():
+        header = " | ".join(f"{name} p50 / p95 / max (s)" for _, name in METRICS)
+        lines += [f"#### {scenario}", "", f"| configuration | cycles | {header} |", "|---|---|" + "---|" * len(METRICS)]
+        for configuration, metrics in by_config.items():
+            cells = [f"{m['p50']:.2f} / {m['p95']:.2f} / {m['max']:.2f}" for m in (metrics[k] for k, _ in METRICS)]
+            lines.append(f"| {configuration} | {int(metrics['takeover_s']['n'])} | " + " | ".join(cells) + " |")
+        if "article" in by_config and "defaults" in by_config:
+            ratio = by_config["article"]["takeover_s"]["p50"] / max(by_config["defaults"]["takeover_s"]["p50"], 1e-3)
+            lines.append(f"\nArticle / module defaults, VIP takeover p50: **{ratio:.1f}x**")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def write(results: list[Cycle], out: Path) -> dict[str, Any]:
+    out.mkdir(parents=True, exist_ok=True)
+    table = summary(results)
+    (out / "bench.json").write_text(json.dumps({"summary": table, "cycles": [asdict(c) for c in results]}, indent=1))
+    (out / "bench.md").write_text(markdown(table))
+    from cclab.plot import timelines  # matplotlib only when writing a report
+    timelines(results, out)
+    return table
+
+
+DEFAULT_OUT = REPORTS / "bench"
