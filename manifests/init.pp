@@ -111,6 +111,9 @@
 #   `running` or `stopped`.
 # @param service_enable
 #   Start keepalived at boot.
+# @param restart_on_failure
+#   A systemd drop-in that restarts keepalived 1 s after it crashes or is killed (the stock
+#   units leave it down, with the VIP still on the interface).
 # @param config_change_action
 #   What a changed keepalived.conf does to the service: `restart` (VIP moves to the peer and
 #   back) or `reload` (SIGHUP: keepalived keeps its state where it can).
@@ -167,6 +170,7 @@ class eucalyptus_cc_gateway (
   String[1] $service_name,
   Enum['running', 'stopped'] $service_ensure,
   Boolean $service_enable,
+  Boolean $restart_on_failure,
   Enum['restart', 'reload'] $config_change_action,
   Stdlib::Unixpath $config_path,
   Boolean $validate_config,

@@ -167,6 +167,7 @@ describe 'eucalyptus_cc_gateway' do
       'service_name' => 'keepalived-gw',
       'service_ensure' => 'stopped',
       'service_enable' => false,
+      'restart_on_failure' => true,
       'config_change_action' => 'reload',
       'config_path' => '/etc/keepalived/gw.conf',
       'validate_config' => true,

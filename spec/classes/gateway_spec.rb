@@ -64,3 +64,22 @@ describe 'eucalyptus_cc_gateway' do
     it { is_expected.to contain_exec('eucalyptus_cc_gateway: iptables-preload directory').with(creates: '/etc/eucalyptus') }
   end
 end
+
+describe 'eucalyptus_cc_gateway' do
+  let(:facts) { EucalyptusSpec.supported_os_facts.fetch('debian-11-x86_64') }
+  let(:dropin) { '/etc/systemd/system/keepalived.service.d/eucalyptus_cc_gateway.conf' }
+
+  context 'by default' do
+    let(:params) { EucalyptusSpec::MINIMAL_PARAMS }
+
+    it 'has systemd restart a crashed keepalived' do
+      is_expected.to contain_file(dropin).with(content: %r{^Restart=on-failure$}).that_notifies('Service[keepalived]')
+    end
+  end
+
+  context 'with restart_on_failure false' do
+    let(:params) { EucalyptusSpec::MINIMAL_PARAMS.merge('restart_on_failure' => false) }
+
+    it { is_expected.not_to contain_file(dropin) }
+  end
+end
