@@ -3,7 +3,6 @@ probes on schedule, each bounded by its timeout, and an exit on its own when the
 whether the server answers, refuses or hangs."""
 from __future__ import annotations
 
-import importlib.util
 import socket
 import subprocess
 import sys
@@ -11,23 +10,13 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+from image_tools import load
 
 IMAGES = Path(__file__).resolve().parents[2] / "cclab/images"
 SOURCE = IMAGES / "nc/cclab_probe.py"
 PING = "/services/Walrus/probe/ping"
-
-
-def load(name: str, path: Path) -> ModuleType:
-    """Import a file that the image installs as a command (not a package module)."""
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 probe = load("cclab_probe", SOURCE)

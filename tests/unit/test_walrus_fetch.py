@@ -4,7 +4,6 @@ published sha256; a wrong checksum, a missing object or a dead server make it fa
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import os
 import socket
@@ -17,9 +16,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+from image_tools import load
 
 from cclab.walrus import fetch_result
 
@@ -27,16 +26,6 @@ SOURCE = Path(__file__).resolve().parents[2] / "cclab/images/nc/cclab_fetch.py"
 SIZE = 1_000_003
 BREAK_AT = 300_000
 IMAGE, CHECKSUM = "/services/Walrus/emi/image.img", "/services/Walrus/emi/image.img.sha256"
-
-
-def load(name: str, path: Path) -> ModuleType:
-    """Import a file that the image installs as a command (not a package module)."""
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 fetch = load("cclab_fetch", SOURCE)

@@ -2,27 +2,16 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import shutil
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+from image_tools import load
 
 SOURCE = Path(__file__).resolve().parents[2] / "cclab/images/walrus/walrus_image.py"
 SIZE = 3 * 2**20 + 5
-
-
-def load(name: str, path: Path) -> ModuleType:
-    """Import a file that the image installs as a command (not a package module)."""
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 walrus_image = load("walrus_image", SOURCE)

@@ -3,29 +3,17 @@ relies on), 404s, no way out of the root, HEAD, and a client that hangs up mid-b
 from __future__ import annotations
 
 import http.client
-import importlib.util
 import os
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+from image_tools import load
 
 SOURCE = Path(__file__).resolve().parents[2] / "cclab/images/walrus/walrus_server.py"
 SIZE = 300_007  # not a multiple of any buffer size
 EMI = "/services/Walrus/emi/image.img"
-
-
-def load(name: str, path: Path) -> ModuleType:
-    """Import a file that the image installs as a command (not a package module)."""
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 walrus = load("walrus_server", SOURCE)
