@@ -130,12 +130,14 @@ SCENARIOS: dict[str, Callable[[Lab, str], Fault]] = {
 # --- measuring ----------------------------------------------------------------------------------
 
 def two_holders(events: list[AddressEvent], ccs: list[str], start: float, end: float,
-                gone: Mapping[str, float]) -> float:
-    """Seconds in [start, end] during which both CCs held the VIP. `gone` marks a node whose
-    namespace vanished at that time (a killed container drops its VIP without an event)."""
+                gone: Mapping[str, float], holding_at_start: str) -> float:
+    """Seconds in [start, end] during which both CCs held the VIP. `holding_at_start` held it
+    when the window opened; `gone` marks a node whose namespace vanished at that time (a killed
+    container drops its VIP without an event)."""
     holding: dict[str, list[tuple[float, float]]] = {}
     for cc in ccs:
-        spans, since = [], None
+        spans: list[tuple[float, float]] = []
+        since = start if cc == holding_at_start else None
         for e in (e for e in events if e.node == cc):
             if e.added and since is None:
                 since = e.at
@@ -183,7 +185,7 @@ def run_cycle(lab: Lab, configuration: str, scenario: str, index: int) -> Cycle:
         configuration, scenario, index, holder, fault.new_holder, fault.at,
         takeover_s=added.at - fault.at,
         outage_s=nc.largest_gap(probes),
-        two_holders_s=two_holders(events, lab.ccs, fault.at - LEAD_S, steady_at, gone),
+        two_holders_s=two_holders(events, lab.ccs, fault.at - LEAD_S, steady_at, gone, holder),
         steady_s=steady_at - fault.at,
         events=[asdict(e) for e in events],
         probes=[[p.start, p.end, p.ok] for p in probes],

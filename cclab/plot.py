@@ -17,8 +17,9 @@ STATE_COLOURS = {"ENABLED": "tab:green", "DISABLED": "tab:gray", "LOADED": "tab:
                  "STOPPED": "tab:orange", "SHUTDOWNCC": "black"}
 
 
-def _spans(cycle: Cycle, node: str, end: float) -> list[tuple[float, float]]:
-    spans, since = [], None
+def _spans(cycle: Cycle, node: str, start: float, end: float) -> list[tuple[float, float]]:
+    spans: list[tuple[float, float]] = []
+    since = start if node == cycle.old_holder else None
     for e in (e for e in cycle.events if e["node"] == node):
         if e["added"] and since is None:
             since = e["at"]
@@ -51,7 +52,7 @@ def timeline(cycle: Cycle, path: Path) -> None:
     for node in nodes:  # VIP row
         y = len(rows)
         rows.append(f"{node} holds VIP")
-        ax.broken_barh([(a - t0, b - a) for a, b in _spans(cycle, node, end)], (y - 0.35, 0.7), color="tab:cyan")
+        ax.broken_barh([(a - t0, b - a) for a, b in _spans(cycle, node, start, end)], (y - 0.35, 0.7), color="tab:cyan")
     y = len(rows)
     rows.append("nc1 probe")
     for ok in (True, False):

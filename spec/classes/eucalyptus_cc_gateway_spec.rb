@@ -220,6 +220,8 @@ describe 'eucalyptus_cc_gateway' do
           'priority 150',
           'version 2',
           'advert_int 2',
+          'garp_master_delay 1',
+          'garp_master_refresh 10',
           'smtp_alert',
           'authentication {',
           'auth_type PASS',
