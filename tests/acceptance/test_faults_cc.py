@@ -1,0 +1,204 @@
+"""Fault matrix: the local CC answers the check badly, or the check's client is broken.
+
+Any of these makes the check fail on the ENABLED CC: its priority drops to the peer's, and with
+equal priorities the VIP stays where it is (no move, no flapping) and the NCs keep their gateway.
+Unless the CLC itself reacts (it fails over on NOTREADY), the VIP must stay on the ENABLED CC, and
+once the fault is lifted the check passes again and the weight comes back. A slow answer just under
+the check timeout is no fault at all.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+from fault_matrix import (
+    MARGIN_S,
+    Matrix,
+    Measured,
+    base_priority,
+    measure,
+    module_param,
+    other,
+    priority_changes,
+    puppet_run,
+    undo_faults,
+    vip_moves,
+    wait_priority,
+    walrus_reachable,
+    weight,
+)
+
+from cclab import nodes
+from cclab.lab import Lab, LabError
+
+
+@pytest.fixture
+def matrix(lab: Lab, steady: str) -> Iterator[Matrix]:
+    yield Matrix(lab)
+    undo_faults(lab)   # before the steady fixture restores the lab
+
+
+def ccsim(lab: Lab, cc: str, *args: str) -> None:
+    nodes.check(lab.client, cc, ["ccsim-ctl", *args], timeout=15)
+
+
+def check_timeout(lab: Lab) -> float:
+    return float(str(module_param(lab, lab.ccs[0], "check_timeout")))
+
+
+def answer_faults(lab: Lab) -> dict[str, str]:
+    return {"hang": "hang", "refuse": "refuse", "garbage": "garbage",
+            "slow, just over the check timeout": f"slow {check_timeout(lab) + 0.5:g}"}
+
+
+@pytest.mark.parametrize("fault", ["hang", "refuse", "garbage", "slow, just over the check timeout"])
+def test_cc_answer_fault_keeps_the_vip_where_it_is(matrix: Matrix, fault: str) -> None:
+    """The ENABLED CC hangs, refuses, answers garbage or too slowly: its check fails and its weight
+    goes, but with equal priorities the VIP stays on it and nc1 keeps reaching Walrus; once cleared,
+    the weight comes back. No VIP move at any point."""
+    lab, t = matrix.lab, matrix.timing
+    spec = answer_faults(lab)[fault]
+
+    def once(_: int) -> Measured:
+        holder = lab.wait_steady()
+        t0 = time.time()
+        ccsim(lab, holder, "fault", *spec.split())
+        wait_priority(lab, holder, t0, base_priority(lab), t.loss + MARGIN_S)
+        assert lab.holders() == [holder] and walrus_reachable(lab)
+        healed = time.time()
+        ccsim(lab, holder, "fault", "clear")
+        back = wait_priority(lab, holder, healed, base_priority(lab) + weight(lab), t.switch + MARGIN_S)
+        measured = measure(lab, healed, t.switch + MARGIN_S)
+        assert vip_moves(lab, t0) == [] and lab.holders() == [holder]
+        return Measured(max(measured.recovery_s, back - healed))
+
+    matrix.repeat(f"CC answer: {fault}", "check fails, VIP stays (no move); weight back after clear", "heal", once)
+
+
+def test_cc_answer_slow_just_under_the_check_timeout_is_no_fault(matrix: Matrix) -> None:
+    """Answers 0.5 s under the check timeout: every check still passes, the priority never drops."""
+    lab, t = matrix.lab, matrix.timing
+    delay = check_timeout(lab) - 0.5
+
+    def once(_: int) -> Measured:
+        holder = lab.wait_steady()
+        t0 = time.time()
+        ccsim(lab, holder, "fault", "slow", f"{delay:g}")
+        time.sleep(3 * (t.check_interval + delay))   # three slow checks
+        healed = time.time()
+        ccsim(lab, holder, "fault", "clear")
+        measured = measure(lab, healed, t.switch + MARGIN_S)
+        assert priority_changes(lab, holder, t0) == [], "a check slower than its timeout's margin failed"
+        assert vip_moves(lab, t0) == [] and lab.holders() == [holder]
+        return measured
+
+    matrix.repeat("CC answer: slow, just under the check timeout", "no effect at all", "heal", once)
+
+
+def test_cc_hangs_and_the_clc_fails_over(matrix: Matrix) -> None:
+    """The ENABLED CC hangs and the CLC gives up on it and enables the peer: the peer's check passes,
+    it outranks the hung CC and takes the VIP; when the hung CC answers again (still ENABLED in its
+    own eyes) the CLC disables it, and the VIP stays on the peer."""
+    lab, t = matrix.lab, matrix.timing
+
+    def once(_: int) -> Measured:
+        holder = lab.wait_steady()
+        peer = other(lab, holder)
+        ccsim(lab, holder, "fault", "hang")
+        t0 = time.time()
+        lab.clc.enable(peer)
+        lab.wait_for_vip(peer, since=t0, timeout=t.switch + MARGIN_S)
+        ccsim(lab, holder, "fault", "clear")
+        lab.clc.disable(holder)
+        measured = measure(lab, t0, t.switch + MARGIN_S)
+        assert lab.holders() == [peer]
+        return measured
+
+    matrix.repeat("CC answer: hang, then the CLC fails over", "VIP follows the CLC to the peer", "CLC enable", once)
+
+
+def test_cc_notready_makes_the_clc_fail_over(matrix: Matrix) -> None:
+    """The ENABLED CC turns NOTREADY (its self-check fails): the CLC enables the peer at its next
+    poll (here at once) and the VIP follows; the faulty CC comes back DISABLED once cleared."""
+    lab, t = matrix.lab, matrix.timing
+
+    def once(_: int) -> Measured:
+        holder = lab.wait_steady()
+        peer = other(lab, holder)
+        t0 = time.time()
+        ccsim(lab, holder, "fault", "notready")
+        deadline = time.monotonic() + 2 * t.check_interval + MARGIN_S
+        while lab.clc.state(holder) != "NOTREADY":
+            if time.monotonic() > deadline:
+                raise LabError(f"{holder} never reported NOTREADY")
+            time.sleep(0.1)
+        assert lab.clc.converge(prefer=peer) == peer
+        lab.wait_for_vip(peer, since=t0, timeout=t.switch + MARGIN_S)
+        ccsim(lab, holder, "fault", "clear")
+        measured = measure(lab, t0, t.switch + MARGIN_S)
+        assert lab.holders() == [peer]
+        deadline = time.monotonic() + 2 * t.check_interval + MARGIN_S
+        while lab.cc_state(holder) != "DISABLED":
+            if time.monotonic() > deadline:
+                raise LabError(f"{holder} is {lab.cc_state(holder)} after the fault was cleared, not DISABLED")
+            time.sleep(0.1)
+        return measured
+
+    matrix.repeat("CC NOTREADY", "CLC fails over, VIP follows to the peer", "fault", once)
+
+
+def test_cc_3_3_answers_the_stock_client_with_nothing(matrix: Matrix) -> None:
+    """Both CCs behave like Eucalyptus 3.3+: the stock client gets no status, both checks fail, and
+    (README, Limitations) the VIP does not follow a CLC switch: it stays, alone, on the CC it was on.
+    Back to 3.1 behaviour, the VIP moves to the ENABLED CC."""
+    lab, t = matrix.lab, matrix.timing
+
+    def once(_: int) -> Measured:
+        holder = lab.wait_steady()
+        t0 = time.time()
+        for cc in lab.ccs:
+            ccsim(lab, cc, "version", "3.3")
+        wait_priority(lab, holder, t0, base_priority(lab), t.loss + MARGIN_S)
+        switch = lab.clc.switch()
+        time.sleep(t.switch + 1.0)
+        assert lab.holders() == [holder], "the VIP followed a switch on 3.3: update README's Limitations"
+        assert vip_moves(lab, t0) == []
+        healed = time.time()
+        for cc in lab.ccs:
+            ccsim(lab, cc, "version", "3.1")
+        measured = measure(lab, healed, t.switch + MARGIN_S)
+        assert lab.holders() == [switch.to_node]
+        return measured
+
+    matrix.repeat("CC 3.3+ behaviour to the stock client (both CCs)", "VIP stays put, does not follow a switch; "
+                  "follows once back on 3.1", "heal", once)
+
+
+CLIENT_FAULTS = {"deleted": "rm -f {path}", "not executable": "chmod 0640 {path}"}
+
+
+@pytest.mark.parametrize("fault", CLIENT_FAULTS)
+def test_ccclient_broken_on_the_holder_until_the_next_puppet_run(matrix: Matrix, fault: str) -> None:
+    """CCclient_full deleted or made non-executable on the holder: its check fails, the VIP stays
+    (equal priorities); the next Puppet run restores the client (without restarting keepalived) and
+    the weight comes back. No VIP move at any point."""
+    lab, t = matrix.lab, matrix.timing
+
+    def once(_: int) -> Measured:
+        holder = lab.wait_steady()
+        path = str(module_param(lab, holder, "ccclient_path"))
+        t0 = time.time()
+        nodes.check(lab.client, holder, CLIENT_FAULTS[fault].format(path=path))
+        wait_priority(lab, holder, t0, base_priority(lab), t.loss + MARGIN_S)
+        assert lab.holders() == [holder]
+        healed = time.time()
+        result = puppet_run(lab, holder)
+        assert any(path in line for line in result.changed), "Puppet did not restore CCclient_full"
+        back = wait_priority(lab, holder, healed, base_priority(lab) + weight(lab), t.switch + MARGIN_S)
+        measured = measure(lab, healed, t.switch + MARGIN_S)
+        assert vip_moves(lab, t0) == [] and lab.holders() == [holder]
+        return Measured(max(measured.recovery_s, back - healed))
+
+    matrix.repeat(f"CCclient_full {fault} (holder)", "VIP stays; the next Puppet run restores the check",
+                  "heal", once)

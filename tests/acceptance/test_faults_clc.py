@@ -1,0 +1,132 @@
+"""Fault matrix: the CLC gets it wrong, or switches at an awkward moment.
+
+Both CCs DISABLED (no CC passes its check): equal priorities, the VIP stays where it is, alone, and
+nothing flaps. Both ENABLED (a CLC bug: both checks pass): equal priorities again, the VIP stays on
+the CC that had it, alone, and nothing flaps. Once the CLC puts one CC ENABLED again, the VIP is
+on it. A CLC switch while Puppet restarts keepalived on both CCs still ends with the VIP, alone, on
+the newly ENABLED CC.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from fault_matrix import (
+    MARGIN_S,
+    OBSERVE_S,
+    PUPPET_S,
+    Matrix,
+    Measured,
+    base_priority,
+    measure,
+    observe,
+    other,
+    puppet_run,
+    undo_faults,
+    vip_moves,
+    wait_priority,
+    weight,
+)
+
+from cclab import nodes, puppet
+from cclab.lab import Lab, LabError
+
+MOSTLY = 0.8   # share of looks in which nc1 must reach Walrus while no CC is ENABLED (see below)
+
+
+@pytest.fixture
+def matrix(lab: Lab, steady: str) -> Iterator[Matrix]:
+    yield Matrix(lab)
+    undo_faults(lab)   # before the steady fixture restores the lab
+
+
+def test_both_ccs_disabled_one_holder_no_flapping(matrix: Matrix) -> None:
+    """The CLC disables the ENABLED CC and enables none: for the whole window the VIP stays, alone,
+    where it was, and nc1 mostly reaches Walrus; the CLC then enables that CC: no move at all.
+
+    Mostly: a CC that is not ENABLED flushes its nat table every second and reloads the module's
+    rules from iptables-preload a moment later; a new NC connection whose first packet falls into
+    that gap leaves un-NATed and stays so (conntrack) until it gives up. Established connections
+    keep their NAT. The share of looks that reached Walrus goes into the test output."""
+    lab = matrix.lab
+
+    def once(_: int) -> Measured:
+        holder = lab.wait_steady()
+        t0 = time.time()
+        lab.clc.disable(holder)
+        assert lab.enabled() == []
+        observe(lab, OBSERVE_S, holder, min_walrus=MOSTLY)
+        healed = time.time()
+        assert lab.clc.converge(prefer=holder) == holder
+        measured = measure(lab, healed, matrix.timing.switch + MARGIN_S)
+        assert vip_moves(lab, t0) == [] and lab.holders() == [holder]
+        return measured
+
+    matrix.repeat("both CCs DISABLED", f"one holder, no move for {OBSERVE_S:g} s", "heal", once)
+
+
+def test_both_ccs_enabled_one_holder_no_flapping(matrix: Matrix) -> None:
+    """The CLC enables the DISABLED CC too (a CLC bug): both checks pass, the priorities are equal,
+    the VIP stays, alone, on the CC that had it, with nc1 reaching Walrus throughout; the CLC then
+    disables the CC it should not have enabled: no move at all."""
+    lab, t = matrix.lab, matrix.timing
+
+    def once(_: int) -> Measured:
+        holder = lab.wait_steady()
+        peer = other(lab, holder)
+        t0 = time.time()
+        lab.clc.enable(peer)
+        wait_priority(lab, peer, t0, base_priority(lab) + weight(lab), t.switch + MARGIN_S)
+        observe(lab, OBSERVE_S, holder)
+        healed = time.time()
+        lab.clc.disable(peer)
+        measured = measure(lab, healed, t.switch + MARGIN_S)
+        assert vip_moves(lab, t0) == [] and lab.holders() == [holder]
+        return measured
+
+    matrix.repeat("both CCs ENABLED (CLC bug)", f"one holder, no move for {OBSERVE_S:g} s", "heal", once)
+
+
+def keepalived_pid(lab: Lab, cc: str) -> str:
+    return nodes.check(lab.client, cc, ["systemctl", "show", "-p", "MainPID", "--value", "keepalived"]).strip()
+
+
+def wait_restart(lab: Lab, cc: str, old_pid: str, timeout: float) -> None:
+    """Until keepalived on `cc` runs under another pid (Puppet restarted it)."""
+    deadline = time.monotonic() + timeout
+    while keepalived_pid(lab, cc) in (old_pid, "0"):
+        if time.monotonic() > deadline:
+            raise LabError(f"{cc}: Puppet did not restart keepalived within {timeout:.0f} s")
+        time.sleep(0.05)
+
+
+def test_clc_switch_during_a_puppet_run_on_both_ccs(matrix: Matrix) -> None:
+    """Both CCs run Puppet with a changed keepalived.conf (each run restarts keepalived) and the
+    CLC switches the moment the first keepalived restarts: once both runs are done, the VIP is,
+    alone, on the newly ENABLED CC."""
+    lab, t = matrix.lab, matrix.timing
+    changed = {cc: {"server_hostname": f"{cc}-changed"} for cc in lab.ccs}   # router_id: changes only the file
+
+    def once(i: int) -> Measured:
+        holder = lab.wait_steady()
+        params = {cc: lab.class_params(cc, changed[cc] if i % 2 else {}) for cc in lab.ccs}
+        pid = keepalived_pid(lab, lab.ccs[0])
+        with ThreadPoolExecutor(len(lab.ccs)) as pool:
+            runs = {cc: pool.submit(puppet.apply, lab.client, cc, params[cc]) for cc in lab.ccs}
+            wait_restart(lab, lab.ccs[0], pid, PUPPET_S)
+            t0 = time.time()
+            switch = lab.clc.switch()
+            results = {cc: run.result() for cc, run in runs.items()}
+        assert {cc: r.exit_code for cc, r in results.items()} == {cc: 2 for cc in lab.ccs}
+        measured = measure(lab, t0, t.switch + MARGIN_S)
+        assert switch.from_node == holder and lab.holders() == [switch.to_node]
+        return measured
+
+    try:
+        matrix.repeat("CLC switch during a Puppet run on both CCs", "VIP alone on the newly ENABLED CC", "switch",
+                      once)
+    finally:
+        for cc in lab.ccs:   # back to the lab's own configuration
+            puppet_run(lab, cc)

@@ -1,0 +1,109 @@
+"""Fault matrix: keepalived itself fails, on the VIP holder or on the backup.
+
+On the holder the peer must take the VIP at once (the NCs keep a gateway), and once keepalived is
+back the VIP must return to the ENABLED CC, alone. On the backup nothing may move at all.
+A crashed keepalived is restarted by systemd after 1 s (the module's `restart_on_failure` drop-in:
+Debian's own unit says Restart=no); a stopped one comes back with the next Puppet run
+(`service { keepalived: ensure => running }`), and that run is the heal here.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+from fault_matrix import MARGIN_S, Matrix, Measured, measure, other, puppet_run, undo_faults, vip_moves
+
+from cclab import nodes
+from cclab.lab import Lab
+
+Action = Callable[[Lab, str], None]
+STARTED = "ensure changed 'stopped' to 'running'"
+
+
+@pytest.fixture
+def matrix(lab: Lab, steady: str) -> Iterator[Matrix]:
+    yield Matrix(lab)
+    undo_faults(lab)   # before the steady fixture restores the lab
+
+
+def systemctl(command: str) -> Action:
+    def act(lab: Lab, cc: str) -> None:
+        nodes.check(lab.client, cc, f"systemctl {command} keepalived", timeout=60)
+    return act
+
+
+def next_puppet_run(lab: Lab, cc: str) -> None:
+    result = puppet_run(lab, cc)
+    assert any(STARTED in line for line in result.changed), "Puppet did not start keepalived:\n" + result.output
+
+
+def on_holder(matrix: Matrix, fault: str, inject: Action, heal: Action | None) -> None:
+    """The peer takes the VIP within the master-down time; after the heal (or by itself, without
+    one) the VIP is back on the ENABLED CC, alone."""
+    lab, t = matrix.lab, matrix.timing
+
+    def once(_: int) -> Measured:
+        holder = lab.wait_steady()
+        peer = other(lab, holder)
+        t0 = time.time()
+        inject(lab, holder)
+        if heal is None:   # back by itself: the VIP went to the peer and came back
+            measured = measure(lab, t0, t.switch + MARGIN_S)
+            assert f"{peer}+" in vip_moves(lab, t0), f"the peer never took the VIP: {vip_moves(lab, t0)}"
+        else:
+            added = lab.wait_for_vip(peer, since=t0, timeout=t.master_down + MARGIN_S)
+            assert added.at - t0 < t.master_down + MARGIN_S
+            healed = time.time()
+            heal(lab, holder)
+            measured = measure(lab, healed, t.switch + MARGIN_S)
+        assert lab.holders() == [holder] == lab.enabled()
+        return measured
+
+    matrix.repeat(f"keepalived {fault} (holder)", "peer takes the VIP; back on the ENABLED CC after the heal",
+                  "fault" if heal is None else "heal", once)
+
+
+def on_backup(matrix: Matrix, fault: str, inject: Action, heal: Action | None) -> None:
+    """Nothing moves: the holder keeps the VIP throughout, and after the heal."""
+    lab, t = matrix.lab, matrix.timing
+
+    def once(_: int) -> Measured:
+        holder = lab.wait_steady()
+        backup = other(lab, holder)
+        t0 = time.time()
+        inject(lab, backup)
+        time.sleep(t.master_down + 1.0)   # long enough for a wrong takeover to show
+        assert vip_moves(lab, t0) == [], "the VIP moved while the backup's keepalived failed"
+        healed = time.time()
+        if heal is not None:
+            heal(lab, backup)
+        measured = measure(lab, t0 if heal is None else healed, t.switch + MARGIN_S)
+        assert vip_moves(lab, t0) == [] and lab.holders() == [holder]
+        return measured
+
+    matrix.repeat(f"keepalived {fault} (backup)", "no VIP move at all", "fault" if heal is None else "heal", once)
+
+
+FAULTS: dict[str, tuple[Action, Action | None]] = {
+    # Every process of the unit killed: the VIP stays on the killed node's interface (two holders)
+    # until systemd restarts keepalived, which then drops it.
+    "SIGKILL": (systemctl("kill -s KILL"), None),
+    # Frozen (it still holds the VIP, its kernel still answers ARP), then thawed.
+    "SIGSTOP/SIGCONT": (systemctl("kill -s STOP"), systemctl("kill -s CONT")),
+    # An operator's stop: keepalived sends priority 0 and drops the VIP.
+    "clean stop": (systemctl("stop"), next_puppet_run),
+    "restart": (systemctl("restart"), None),
+}
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_keepalived_fault_on_the_holder(matrix: Matrix, fault: str) -> None:
+    """The NCs keep a gateway (the peer takes over) and end on the ENABLED CC."""
+    on_holder(matrix, fault, *FAULTS[fault])
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_keepalived_fault_on_the_backup(matrix: Matrix, fault: str) -> None:
+    """A failing backup never disturbs the holder."""
+    on_backup(matrix, fault, *FAULTS[fault])

@@ -1,0 +1,88 @@
+"""Fault matrix: the private network between the CCs fails.
+
+A VRRP partition (the CCs' adverts dropped between them, interfaces up, everything else flowing):
+each CC hears no master, so both may hold the VIP while it lasts; once healed, the ENABLED CC's
+higher priority wins and within a bound it alone holds the VIP. The drop is an iptables rule in the
+`raw` table of each CC (PREROUTING, VRRP from the peer's private address): the simulated CC, like
+the real one, flushes only its `filter` and `nat` tables, so the rule survives the flush cycle of
+the DISABLED CC, and it works for multicast and unicast VRRP alike.
+
+The holder's private link down: keepalived enters FAULT and drops the VIP, the peer takes it; once
+the link is up the VIP returns to the ENABLED CC.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+from fault_matrix import MARGIN_S, PARTITION_COMMENT, Matrix, Measured, measure, other, undo_faults
+
+from cclab import nodes
+from cclab.lab import Lab, LabError
+
+
+@pytest.fixture
+def matrix(lab: Lab, steady: str) -> Iterator[Matrix]:
+    yield Matrix(lab)
+    undo_faults(lab)   # before the steady fixture restores the lab
+
+
+def vrrp_partition(lab: Lab, on: bool) -> None:
+    """Drop (or stop dropping) every VRRP packet each CC receives from its peer."""
+    for cc in lab.ccs:
+        peer = str(lab.topology.node(other(lab, cc)).addresses[lab.topology.private_network])
+        nodes.check(lab.client, cc, ["iptables", "-w", "-t", "raw", "-I" if on else "-D", "PREROUTING", "-p", "vrrp",
+                                     "-s", peer, "-m", "comment", "--comment", PARTITION_COMMENT, "-j", "DROP"])
+
+
+def wait_holders(lab: Lab, expected: list[str], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while sorted(lab.holders()) != sorted(expected):
+        if time.monotonic() > deadline:
+            raise LabError(f"VIP on {lab.holders() or 'nobody'} after {timeout:.1f} s, expected on {expected}")
+        time.sleep(0.1)
+
+
+def test_vrrp_partition(matrix: Matrix) -> None:
+    """Both CCs hold the VIP while partitioned; within the switch bound after healing, exactly one
+    holds it, the ENABLED one."""
+    lab, t = matrix.lab, matrix.timing
+
+    def once(_: int) -> Measured:
+        holder = lab.wait_steady()
+        vrrp_partition(lab, on=True)
+        wait_holders(lab, lab.ccs, t.master_down + MARGIN_S)
+        time.sleep(1.0)
+        healed = time.time()
+        vrrp_partition(lab, on=False)
+        measured = measure(lab, healed, t.switch + MARGIN_S)
+        assert lab.holders() == [holder] == lab.enabled()
+        return measured
+
+    matrix.repeat("VRRP partition (adverts dropped both ways)", "both hold while partitioned; the ENABLED one alone "
+                  "after healing", "heal", once)
+
+
+def test_private_link_down_on_the_holder(matrix: Matrix) -> None:
+    """The holder's NC-facing link down: it drops the VIP (keepalived FAULT), the peer takes it
+    within the master-down time; link up: the VIP is back on the ENABLED CC alone."""
+    lab, t = matrix.lab, matrix.timing
+
+    def once(_: int) -> Measured:
+        holder = lab.wait_steady()
+        peer = other(lab, holder)
+        dev = lab.priv_dev(holder)
+        t0 = time.time()
+        nodes.check(lab.client, holder, ["ip", "link", "set", dev, "down"])
+        lab.wait_for_vip(peer, since=t0, timeout=t.master_down + MARGIN_S)
+        assert not lab.holds_vip(holder), "the holder kept the VIP on its downed link"
+        time.sleep(1.0)
+        healed = time.time()
+        nodes.check(lab.client, holder, ["ip", "link", "set", dev, "up"])
+        measured = measure(lab, healed, t.switch + MARGIN_S)
+        assert lab.holders() == [holder] == lab.enabled()
+        return measured
+
+    matrix.repeat("private link down/up (holder)", "peer takes the VIP; back on the ENABLED CC after link up",
+                  "heal", once)
