@@ -217,8 +217,7 @@ class Lab:
             if len(holders) == 1 and holders == enabled:
                 return holders[0]
             if time.monotonic() > deadline:
-                raise LabError(f"no steady state after {timeout:.0f} s: VIP on {holders or 'nobody'}, "
-                               f"ENABLED: {enabled or 'none'} (see `python -m cclab status`)")
+                raise LabError(f"no steady state after {timeout:.0f} s: " + self.summary())
             time.sleep(0.1)
 
     def wait_for_vip(self, node: str, since: float, timeout: float) -> AddressEvent:
@@ -229,9 +228,13 @@ class Lab:
             if added and self.holds_vip(node):
                 return added[0]
             if time.monotonic() > deadline:
-                raise LabError(f"the VIP did not move to {node} within {timeout:.1f} s; holders now: "
-                               f"{self.holders() or 'nobody'}")
+                raise LabError(f"the VIP did not move to {node} within {timeout:.1f} s; now: " + self.summary())
             time.sleep(0.1)
+
+    def summary(self) -> str:
+        """One line: each CC's container, CC and VRRP state, and who holds the VIP."""
+        return "; ".join(f"{s.node} {s.container} CC {s.cc_state} VRRP {s.vrrp_state}"
+                         f"{' holds VIP' if s.holds_vip else ''}" for s in self.status() if s.role == "cc")
 
     def vip_events(self, since: float = 0.0) -> list[AddressEvent]:
         return vip_events(self.client, self.ccs, self.vip, since)
