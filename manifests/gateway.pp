@@ -39,6 +39,7 @@ class eucalyptus_cc_gateway::gateway {
   }
 
   $preload_dir = $preload.regsubst('/[^/]+\z', '')
+  $preload_content = epp('eucalyptus_cc_gateway/iptables-preload.epp', $rules)
   exec { 'eucalyptus_cc_gateway: iptables-preload directory':
     command => "mkdir -p '${preload_dir}'",
     creates => $preload_dir,
@@ -49,7 +50,33 @@ class eucalyptus_cc_gateway::gateway {
     owner   => 'root',
     group   => 'root',
     mode    => '0644',
-    content => epp('eucalyptus_cc_gateway/iptables-preload.epp', $rules),
+    content => $preload_content,
+  }
+
+  # A preload under /run (or /var/run) is gone after a reboot, and a CC that is not ENABLED
+  # would then flush the rules away until the next Puppet run: keep a copy in /etc, and have
+  # systemd-tmpfiles put it back at boot.
+  if $preload =~ /\A\/(var\/)?run\// {
+    $copy = '/etc/keepalived/eucalyptus-cc-gateway.iptables-preload'
+    file { $copy:
+      ensure  => file,
+      owner   => 'root',
+      group   => 'root',
+      mode    => '0644',
+      content => $preload_content,
+    }
+    file { '/etc/tmpfiles.d/eucalyptus-cc-gateway.conf':
+      ensure  => file,
+      owner   => 'root',
+      group   => 'root',
+      mode    => '0644',
+      content => @("TMPFILES"),
+        # Managed by Puppet (eucalyptus_cc_gateway): the CC's iptables-preload, back at boot.
+        d ${preload_dir} 0755 - - -
+        C ${preload} - - - - ${copy}
+        | TMPFILES
+
+    }
   }
 
   file { $eucalyptus_cc_gateway::gateway_script_path:

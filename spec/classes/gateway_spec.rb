@@ -83,3 +83,26 @@ describe 'eucalyptus_cc_gateway' do
     it { is_expected.not_to contain_file(dropin) }
   end
 end
+
+describe 'eucalyptus_cc_gateway' do
+  let(:facts) { EucalyptusSpec.supported_os_facts.fetch('debian-11-x86_64') }
+  let(:base) { EucalyptusSpec::MINIMAL_PARAMS.merge('manage_gateway' => true, 'pub_dev' => 'eth0', 'nc_network' => '10.231.45.0/24') }
+  let(:tmpfiles) { '/etc/tmpfiles.d/eucalyptus-cc-gateway.conf' }
+
+  context 'with the preload on tmpfs (the default, under /var/run)' do
+    let(:params) { base }
+
+    it 'keeps a copy in /etc and has systemd-tmpfiles restore it at boot' do
+      is_expected.to contain_file('/etc/keepalived/eucalyptus-cc-gateway.iptables-preload')
+      is_expected.to contain_file(tmpfiles).with_content(
+        %r{^C /var/run/eucalyptus/net/iptables-preload - - - - /etc/keepalived/eucalyptus-cc-gateway\.iptables-preload$},
+      )
+    end
+  end
+
+  context 'with the preload in /etc' do
+    let(:params) { base.merge('iptables_preload_path' => '/etc/eucalyptus/iptables-preload') }
+
+    it { is_expected.not_to contain_file(tmpfiles) }
+  end
+end
