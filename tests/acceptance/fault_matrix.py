@@ -226,7 +226,8 @@ def preload_path(lab: Lab, cc: str) -> str:
 
 
 def gateway_part_lost(lab: Lab, cc: str) -> bool:
-    """A rebooted CC has lost its iptables-preload: it lives on tmpfs (/var/run) by default."""
+    """The CC has no iptables-preload (it lives on tmpfs, /var/run, by default; the module has
+    systemd-tmpfiles put it back at boot)."""
     if not module_param(lab, cc, "manage_gateway"):
         return False
     code, _ = nodes.run(lab.client, cc, ["test", "-s", preload_path(lab, cc)], timeout=10)
@@ -234,9 +235,9 @@ def gateway_part_lost(lab: Lab, cc: str) -> bool:
 
 
 def after_reboot(lab: Lab, cc: str) -> None:
-    """The rebooted CC's next Puppet run, which puts its gateway part back (see
-    test_a_rebooted_cc_still_routes_for_the_ncs...: without it the CC's next takeover breaks the NCs'
-    route to Walrus). Each repetition then starts from an intact pair."""
+    """Should a reboot have lost the CC's gateway part after all (the last test of
+    test_faults_container.py fails then), Puppet puts it back, so that each repetition starts from an
+    intact pair and one defect does not fail the whole matrix."""
     if gateway_part_lost(lab, cc):
         puppet_run(lab, cc)
 

@@ -4,8 +4,7 @@ A dead holder's VIP vanishes with its network namespace: the survivor takes it w
 master-down time and the CLC enables the survivor. A frozen one keeps its VIP (its kernel still
 answers ARP): the peer takes over while it is frozen and gives the VIP back once it thaws, since
 the CLC never saw it go. A CC that comes back is LOADED, the CLC makes it DISABLED, and it must not
-take the VIP back. A rebooted CC then gets its next Puppet run before the next repetition: its
-gateway part lives on tmpfs (the last test here shows what happens without that run).
+take the VIP back, and it must still carry the NCs' gateway rules (the last test here).
 """
 from __future__ import annotations
 
