@@ -113,7 +113,10 @@ def cc_notready(lab: Lab, holder: str) -> Fault:
     survivor = other(lab, holder)
     at = time.time()
     nodes.check(lab.client, holder, ["ccsim-ctl", "fault", "notready"])
-    lab.clc.converge(prefer=survivor)          # the CLC sees NOTREADY and enables the peer
+    deadline = time.time() + 10
+    while lab.clc.state(holder) != "NOTREADY" and time.time() < deadline:  # the CC's self-check, each second
+        time.sleep(0.1)
+    lab.clc.converge(prefer=survivor)          # the CLC's next poll sees NOTREADY and enables the peer
     return Fault(at, survivor, lambda: nodes.check(lab.client, holder, ["ccsim-ctl", "fault", "clear"]))
 
 
