@@ -367,6 +367,9 @@ def put_file(client: docker.DockerClient, node: str, path: str, content: str, mo
     check(client, node, ["mkdir", "-p", parent])
     if not get(client, node).put_archive(parent, buffer.getvalue()):
         raise NodeError(f"cannot write {node}:{path}: the engine refused the archive")
+    # The engine unpacks under a tmpfs mount (/run, /tmp) instead of into it, and says nothing.
+    if run(client, node, ["test", "-f", path])[0] != 0:
+        raise NodeError(f"cannot write {node}:{path}: it did not arrive (a tmpfs mount? write it elsewhere)")
 
 
 # --- faults and lifecycle ---------------------------------------------------------------------
