@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from waiting import wait_until
 
 from cclab.ccsim import ctl
 from cclab.ccsim.faults import FaultSpec
@@ -336,17 +337,6 @@ def test_the_log_says_when_the_cycle_changes_mode(rig: Rig) -> None:
 
 
 # --- end to end: the server as a subprocess, the fakes injected with --iptables-dir -------------
-
-def wait_until(condition: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.02)
-
 
 @dataclass
 class Server:

@@ -13,11 +13,12 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from waiting import wait_until
 
 from cclab.ccsim import ctl
 from cclab.ccsim.addresses import local_ipv4
@@ -30,17 +31,6 @@ HOST = "127.0.0.1"
 URI = "http://10.231.45.11:8774/axis2/services/EucalyptusCC"
 REGISTERED = ServiceId(partition="c1", type="cluster", name="cc1_c1", uris=(URI,))
 STOCK_ASK = ServiceId(type="cc", name="self", uris=("http://localhost:8774",))
-
-
-def wait_until(condition: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.02)
 
 
 class Sim:
