@@ -1,6 +1,7 @@
 """The lab as a whole: bring-up, the steady state, status and teardown.
 
-Steady state: exactly one CC holds the VIP, and it is the ENABLED one.
+Steady state: exactly one CC holds the VIP, it is the ENABLED one, and keepalived on every CC
+acts on its CC's current state (so nothing is about to move).
 """
 from __future__ import annotations
 
@@ -16,10 +17,11 @@ from typing import Any
 
 import docker
 
-from cclab import images, nodes, puppet
+from cclab import images, keepalived, nodes, puppet
 from cclab.clc import Clc
 from cclab.engine import connect, docker_name
 from cclab.events import AddressEvent, raw_log, vip_events
+from cclab.keepalived import KeepalivedView
 from cclab.topology import Topology, load
 
 Log = Callable[[str], None]
@@ -185,16 +187,15 @@ class Lab:
         code, out = nodes.run(self.client, cc, ["ccsim-ctl", "state"], timeout=10)
         return out.strip() if code == 0 and out.strip() else "UNKNOWN"
 
-    def vrrp_state(self, cc: str) -> str:
-        """keepalived's current VRRP state, from its journal; STOPPED when it is not running."""
+    def keepalived(self, cc: str) -> KeepalivedView:
+        """keepalived's current run on `cc`: its VRRP state and its latest verdict on the check."""
         if self.container_state(cc) != "running":
-            return "DOWN"
-        code, _ = nodes.run(self.client, cc, ["systemctl", "is-active", "--quiet", "keepalived"], timeout=10)
-        if code != 0:
-            return "STOPPED"
-        _, out = nodes.run(self.client, cc, "journalctl -u keepalived -b -o cat --no-pager "
-                           "| sed -n -E 's/.*Entering (MASTER|BACKUP|FAULT) STATE.*/\\1/p' | tail -n 1", timeout=10)
-        return out.strip() or "INIT"
+            return KeepalivedView(False, "DOWN", None)
+        _, out = nodes.run(self.client, cc, keepalived.READ, timeout=10)
+        return keepalived.parse(out)
+
+    def vrrp_state(self, cc: str) -> str:
+        return self.keepalived(cc).vrrp_state
 
     def status(self) -> list[NodeStatus]:
         result = []
@@ -215,16 +216,24 @@ class Lab:
 
     # --- waiting --------------------------------------------------------------------------------
 
+    def steady(self) -> str | None:
+        """The holder, when exactly one CC holds the VIP, it is the ENABLED one, and keepalived on
+        every CC acts on its CC's current state (else None: the VIP may still move)."""
+        holders, states = self.holders(), {cc: self.cc_state(cc) for cc in self.ccs}
+        enabled = [cc for cc, state in states.items() if state == "ENABLED"]
+        if len(holders) == 1 and holders == enabled and all(
+                self.keepalived(cc).agrees_with(state) for cc, state in states.items()):
+            return holders[0]
+        return None
+
     def wait_steady(self, timeout: float = 30.0) -> str:
-        """Wait until exactly one CC holds the VIP and it is the ENABLED one; return it."""
+        """Wait for the steady state; return the holder."""
         deadline = time.monotonic() + timeout
-        while True:
-            holders, enabled = self.holders(), self.enabled()
-            if len(holders) == 1 and holders == enabled:
-                return holders[0]
+        while (holder := self.steady()) is None:
             if time.monotonic() > deadline:
                 raise LabError(f"no steady state after {timeout:.0f} s: " + self.summary())
             time.sleep(0.1)
+        return holder
 
     def wait_for_vip(self, node: str, since: float, timeout: float) -> AddressEvent:
         """Wait for the VIP to be added on `node` after `since` (host clock); return that event."""
@@ -238,9 +247,13 @@ class Lab:
             time.sleep(0.1)
 
     def summary(self) -> str:
-        """One line: each CC's container, CC and VRRP state, and who holds the VIP."""
-        return "; ".join(f"{s.node} {s.container} CC {s.cc_state} VRRP {s.vrrp_state}"
-                         f"{' holds VIP' if s.holds_vip else ''}" for s in self.status() if s.role == "cc")
+        """One line: each CC's container, CC state, keepalived's state and check verdict, and who
+        holds the VIP."""
+        verdicts = {True: "passes", False: "fails", None: "not run"}
+        return "; ".join(
+            f"{cc} {self.container_state(cc)} CC {self.cc_state(cc)} VRRP {view.vrrp_state} "
+            f"check {verdicts[view.check_passes]}{' holds VIP' if self.holds_vip(cc) else ''}"
+            for cc in self.ccs for view in [self.keepalived(cc)])
 
     def vip_events(self, since: float = 0.0) -> list[AddressEvent]:
         return vip_events(self.client, self.ccs, self.vip, since)

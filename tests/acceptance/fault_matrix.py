@@ -3,7 +3,8 @@ once, wait for the steady state, time the recovery, repeat each fault, undo what
 behind, and record it all in the report (faults_report.py).
 
 The steady state operators rely on: exactly one CC holds the VIP and it is the ENABLED one, its
-check passes, keepalived runs on every CC that is up, and nc1 reaches Walrus through the VIP.
+check passes, keepalived runs on every CC that is up and acts on its CC's current state (its last
+check verdict is not from before a switch), and nc1 reaches Walrus through the VIP.
 Recovery time runs from the fault (or from the heal, for a fault the test holds and then lifts) on
 the host clock, to the first look that found the steady state, or to the VIP's last move if that
 came later; the VIP's moves are timed from the CCs' address events (node clock: the containers
@@ -23,7 +24,7 @@ import pytest
 import yaml
 from faults_report import REPORT, FaultResult, Run
 
-from cclab import nc, nodes, puppet
+from cclab import keepalived, nc, nodes, puppet
 from cclab.clc import ClcError
 from cclab.lab import Lab, LabError
 from cclab.timing import DEFAULTS, PREFIX, Timing
@@ -34,6 +35,7 @@ MARGIN_S = 5.0          # this machine is shared: timings are noisy
 PUPPET_S = 120.0        # a puppet apply in a CC (about 4 s when idle)
 NC = "nc1"
 PARTITION_COMMENT = "cclab-fault-partition"
+KEEPALIVED_MARK = "--- keepalived"
 
 
 def module_param(lab: Lab, cc: str, name: str) -> object:
@@ -60,6 +62,7 @@ class CcView:
     state: str              # the simulator's own state
     keepalived: bool        # active
     check_ok: bool | None   # the check, run by hand as the script user (only on an ENABLED CC)
+    agrees: bool            # keepalived acts on the CC's current state (see cclab.keepalived)
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,8 @@ class Snapshot:
             found.append(f"VIP on {self.holders or 'nobody'}, ENABLED: {self.enabled or 'none'}")
         found += [f"keepalived not running on {v.node}" for v in self.ccs.values() if v.up and not v.keepalived]
         found += [f"the check fails on the ENABLED {v.node}" for v in self.ccs.values() if v.check_ok is False]
+        found += [f"keepalived on {v.node} still acts on its CC's previous state"
+                  for v in self.ccs.values() if not v.agrees]
         if self.walrus:
             found.append(f"{NC} does not reach walrus: {self.walrus}")
         return found
@@ -90,19 +95,19 @@ class Snapshot:
 
 def look_at_cc(lab: Lab, cc: str) -> CcView:
     if lab.container_state(cc) != "running":
-        return CcView(cc, False, False, "DOWN", False, None)
+        return CcView(cc, False, False, "DOWN", False, None, True)
     user = shlex.quote(str(module_param(lab, cc, "script_user")))
     check = shlex.quote(str(module_param(lab, cc, "check_script_path")))
     script = (f"ip -o -4 addr show | grep -q ' {lab.vip}/' && echo vip=1 || echo vip=0; "
               "s=$(ccsim-ctl state 2>/dev/null || echo UNKNOWN); echo state=$s; "
-              "echo keepalived=$(systemctl is-active keepalived); "
               f"if [ \"$s\" = ENABLED ]; then runuser -u {user} -- {check} >/dev/null 2>&1 "
-              "&& echo check=1 || echo check=0; fi")
+              f"&& echo check=1 || echo check=0; fi; echo {KEEPALIVED_MARK}; ( {keepalived.READ} )")
     _, out = nodes.run(lab.client, cc, script, timeout=15)
-    fields = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+    mine, _, theirs = out.partition(KEEPALIVED_MARK)
+    fields = dict(line.split("=", 1) for line in mine.splitlines() if "=" in line)
     check_ok = None if "check" not in fields else fields["check"] == "1"
-    return CcView(cc, True, fields.get("vip") == "1", fields.get("state", "UNKNOWN"),
-                  fields.get("keepalived") == "active", check_ok)
+    state, view = fields.get("state", "UNKNOWN"), keepalived.parse(theirs)
+    return CcView(cc, True, fields.get("vip") == "1", state, view.running, check_ok, view.agrees_with(state))
 
 
 def walrus_error(lab: Lab) -> str:

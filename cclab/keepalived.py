@@ -1,0 +1,43 @@
+"""What keepalived on a CC thinks right now, read from the journal of its current run only (a
+restarted keepalived starts over: INIT, and no verdict on the check until the check first runs).
+
+The verdict matters for the steady state: right after a CLC switch the VIP can sit on the ENABLED
+CC while keepalived elsewhere still acts on a check result from before the switch (up to one check
+interval old), and it moves once more when that check runs again.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CHECK_NAME = "cc_enabled"   # the vrrp_script in templates/keepalived.conf.epp
+
+# Prints STOPPED, or one line per event of the current run: state=MASTER|BACKUP|FAULT and
+# check=succeeded|failed.
+READ = (
+    "systemctl is-active --quiet keepalived || { echo STOPPED; exit 0; }; "
+    "journalctl _SYSTEMD_INVOCATION_ID=$(systemctl show -p InvocationID --value keepalived) "
+    "-o cat --no-pager | sed -n -E "
+    "-e 's/.*Entering (MASTER|BACKUP|FAULT) STATE.*/state=\\1/p' "
+    f"-e 's/.*VRRP_Script\\({CHECK_NAME}\\) (succeeded|failed).*/check=\\1/p'"
+)
+
+
+@dataclass(frozen=True)
+class KeepalivedView:
+    running: bool
+    vrrp_state: str          # MASTER, BACKUP, FAULT, INIT (no state yet), STOPPED
+    check_passes: bool | None  # keepalived's latest verdict on the CC check (None: none yet)
+
+    def agrees_with(self, cc_state: str) -> bool:
+        """keepalived acts on the CC's current state: its check passes exactly when it is ENABLED."""
+        return not self.running or self.check_passes == (cc_state == "ENABLED")
+
+
+def parse(output: str) -> KeepalivedView:
+    """The view from READ's output."""
+    lines = output.split()
+    if "STOPPED" in lines:
+        return KeepalivedView(False, "STOPPED", None)
+    states = [line.removeprefix("state=") for line in lines if line.startswith("state=")]
+    checks = [line.removeprefix("check=") for line in lines if line.startswith("check=")]
+    return KeepalivedView(True, states[-1] if states else "INIT", checks[-1] == "succeeded" if checks else None)

@@ -1,0 +1,61 @@
+"""Reading keepalived's current run from its journal (cclab.keepalived)."""
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from cclab import keepalived
+from cclab.keepalived import KeepalivedView
+
+# keepalived 2.2.7's own lines, as journalctl -o cat prints them (from a lab CC).
+JOURNAL = """\
+Starting Keepalived v2.2.7 (01/16,2022)
+(cc_gateway) Entering BACKUP STATE (init)
+Script `cc_enabled` now returning 1
+VRRP_Script(cc_enabled) failed (exited with status 1)
+VRRP_Script(cc_enabled) succeeded
+(cc_gateway) Changing effective priority from 100 to 102
+(cc_gateway) Entering MASTER STATE
+"""
+
+
+def read_journal(text: str) -> KeepalivedView:
+    """READ's filter (everything after journalctl) run on `text`, then parsed."""
+    _, _, sed = keepalived.READ.partition("--no-pager | ")
+    out = subprocess.run(["sh", "-c", sed], input=text, capture_output=True, text=True, check=True).stdout
+    return keepalived.parse(out)
+
+
+def test_the_filter_keeps_the_latest_state_and_verdict() -> None:
+    assert read_journal(JOURNAL) == KeepalivedView(True, "MASTER", True)
+
+
+def test_a_failing_check_after_a_passing_one_is_the_verdict() -> None:
+    text = JOURNAL + "VRRP_Script(cc_enabled) failed (exited with status 1)\n(cc_gateway) Entering BACKUP STATE\n"
+    assert read_journal(text) == KeepalivedView(True, "BACKUP", False)
+
+
+def test_a_fresh_run_has_no_state_and_no_verdict_yet() -> None:
+    assert read_journal("Starting Keepalived v2.2.7 (01/16,2022)\n") == KeepalivedView(True, "INIT", None)
+
+
+def test_other_scripts_are_not_the_cc_check() -> None:
+    assert read_journal("VRRP_Script(other_check) succeeded\n").check_passes is None
+
+
+def test_stopped_keepalived() -> None:
+    assert keepalived.parse("STOPPED\n") == KeepalivedView(False, "STOPPED", None)
+
+
+@pytest.mark.parametrize(("view", "cc_state", "agrees"), [
+    (KeepalivedView(True, "MASTER", True), "ENABLED", True),
+    (KeepalivedView(True, "BACKUP", False), "DISABLED", True),
+    (KeepalivedView(True, "MASTER", True), "DISABLED", False),    # its check ran before the switch
+    (KeepalivedView(True, "BACKUP", False), "ENABLED", False),
+    (KeepalivedView(True, "INIT", None), "ENABLED", False),       # restarted, check not run yet
+    (KeepalivedView(True, "INIT", None), "DISABLED", False),
+    (KeepalivedView(False, "STOPPED", None), "ENABLED", True),    # nothing to disagree
+])
+def test_agreement_with_the_cc_state(view: KeepalivedView, cc_state: str, agrees: bool) -> None:
+    assert view.agrees_with(cc_state) is agrees
