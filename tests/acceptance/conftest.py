@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 import testinfra
+from fault_matrix import Matrix, undo_faults
 
 from cclab import nodes, puppet
 from cclab.engine import docker_name
@@ -39,6 +40,14 @@ def steady(lab: Lab) -> Iterator[str]:
     """Each test starts in the steady state and the lab is put back into it afterwards."""
     yield lab.restore()
     lab.restore()
+
+
+@pytest.fixture
+def matrix(lab: Lab, steady: str) -> Iterator[Matrix]:
+    """The fault matrix (test_faults_*.py); whatever a fault left behind is undone before the
+    steady fixture restores the lab."""
+    yield Matrix(lab)
+    undo_faults(lab)
 
 
 @pytest.fixture(scope="session")

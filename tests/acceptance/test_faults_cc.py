@@ -9,7 +9,6 @@ the check timeout is no fault at all.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pytest
 from fault_matrix import (
@@ -22,7 +21,6 @@ from fault_matrix import (
     other,
     priority_changes,
     puppet_run,
-    undo_faults,
     vip_moves,
     wait_priority,
     walrus_reachable,
@@ -31,12 +29,6 @@ from fault_matrix import (
 
 from cclab import nodes
 from cclab.lab import Lab, LabError
-
-
-@pytest.fixture
-def matrix(lab: Lab, steady: str) -> Iterator[Matrix]:
-    yield Matrix(lab)
-    undo_faults(lab)   # before the steady fixture restores the lab
 
 
 def ccsim(lab: Lab, cc: str, *args: str) -> None:

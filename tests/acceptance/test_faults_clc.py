@@ -9,10 +9,8 @@ the newly ENABLED CC.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
 from fault_matrix import (
     MARGIN_S,
     OBSERVE_S,
@@ -24,7 +22,6 @@ from fault_matrix import (
     observe,
     other,
     puppet_run,
-    undo_faults,
     vip_moves,
     wait_priority,
     weight,
@@ -34,12 +31,6 @@ from cclab import nodes, puppet
 from cclab.lab import Lab, LabError
 
 MOSTLY = 0.8   # share of looks in which nc1 must reach Walrus while no CC is ENABLED (see below)
-
-
-@pytest.fixture
-def matrix(lab: Lab, steady: str) -> Iterator[Matrix]:
-    yield Matrix(lab)
-    undo_faults(lab)   # before the steady fixture restores the lab
 
 
 def test_both_ccs_disabled_one_holder_no_flapping(matrix: Matrix) -> None:

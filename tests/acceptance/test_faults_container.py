@@ -9,9 +9,7 @@ take the VIP back, and it must still carry the NCs' gateway rules (the last test
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
-import pytest
 from fault_matrix import (
     MARGIN_S,
     Matrix,
@@ -22,18 +20,11 @@ from fault_matrix import (
     other,
     preload_path,
     reaches_walrus_soon,
-    undo_faults,
     vip_moves,
 )
 
 from cclab import nodes
 from cclab.lab import Lab
-
-
-@pytest.fixture
-def matrix(lab: Lab, steady: str) -> Iterator[Matrix]:
-    yield Matrix(lab)
-    undo_faults(lab)   # before the steady fixture restores the lab
 
 
 def rejoins_without_the_vip(lab: Lab, cc: str, since: float) -> None:

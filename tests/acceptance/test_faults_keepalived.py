@@ -9,22 +9,16 @@ Debian's own unit says Restart=no); a stopped one comes back with the next Puppe
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
-from fault_matrix import MARGIN_S, Matrix, Measured, measure, other, puppet_run, undo_faults, vip_moves
+from fault_matrix import MARGIN_S, Matrix, Measured, measure, other, puppet_run, vip_moves
 
 from cclab import nodes
 from cclab.lab import Lab
 
 Action = Callable[[Lab, str], None]
 STARTED = "ensure changed 'stopped' to 'running'"
-
-
-@pytest.fixture
-def matrix(lab: Lab, steady: str) -> Iterator[Matrix]:
-    yield Matrix(lab)
-    undo_faults(lab)   # before the steady fixture restores the lab
 
 
 def systemctl(command: str) -> Action:

@@ -13,19 +13,11 @@ the link is up the VIP returns to the ENABLED CC.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
-import pytest
-from fault_matrix import MARGIN_S, PARTITION_COMMENT, Matrix, Measured, measure, other, undo_faults
+from fault_matrix import MARGIN_S, PARTITION_COMMENT, Matrix, Measured, measure, other
 
 from cclab import nodes
 from cclab.lab import Lab, LabError
-
-
-@pytest.fixture
-def matrix(lab: Lab, steady: str) -> Iterator[Matrix]:
-    yield Matrix(lab)
-    undo_faults(lab)   # before the steady fixture restores the lab
 
 
 def vrrp_partition(lab: Lab, on: bool) -> None:
