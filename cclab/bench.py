@@ -55,10 +55,18 @@ class Cycle:
 
 @dataclass(frozen=True)
 class Fault:
-    """What a scenario did: when (host clock), and what must happen to get back to steady."""
+    """What a scenario did: when (host clock), and what must happen to get back to steady.
+    `recover` returns when it thawed a frozen holder (None when nothing was frozen)."""
     at: float
     new_holder: str
-    recover: Callable[[], None]
+    recover: Callable[[], float | None]
+
+
+def run_on(lab: Lab, node: str, command: str) -> Callable[[], None]:
+    """A recovery that runs `command` on `node`."""
+    def recover() -> None:
+        nodes.check(lab.client, node, command)
+    return recover
 
 
 def other(lab: Lab, cc: str) -> str:
@@ -76,13 +84,13 @@ def keepalived_sigkill(lab: Lab, holder: str) -> Fault:
     at = time.time()
     nodes.check(lab.client, holder, "systemctl kill -s KILL keepalived")
     # Debian's unit does not restart it: an operator (or a Restart= drop-in) does.
-    return Fault(at, other(lab, holder), lambda: nodes.check(lab.client, holder, "systemctl start keepalived"))
+    return Fault(at, other(lab, holder), run_on(lab, holder, "systemctl start keepalived"))
 
 
 def keepalived_stop(lab: Lab, holder: str) -> Fault:
     at = time.time()
     nodes.check(lab.client, holder, "systemctl stop keepalived")
-    return Fault(at, other(lab, holder), lambda: nodes.check(lab.client, holder, "systemctl start keepalived"))
+    return Fault(at, other(lab, holder), run_on(lab, holder, "systemctl start keepalived"))
 
 
 def container_kill(lab: Lab, holder: str) -> Fault:
@@ -102,10 +110,12 @@ def container_pause(lab: Lab, holder: str) -> Fault:
     at = time.time()
     nodes.pause(lab.client, holder)
 
-    def recover() -> None:
+    def recover() -> float:
         lab.clc.converge(prefer=survivor)
         nodes.unpause(lab.client, holder)
+        thawed = time.time()
         lab.clc.converge(prefer=survivor)      # the thawed CC still thinks it is ENABLED
+        return thawed
     return Fault(at, survivor, recover)
 
 
@@ -117,7 +127,7 @@ def cc_notready(lab: Lab, holder: str) -> Fault:
     while lab.clc.state(holder) != "NOTREADY" and time.time() < deadline:  # the CC's self-check, each second
         time.sleep(0.1)
     lab.clc.converge(prefer=survivor)          # the CLC's next poll sees NOTREADY and enables the peer
-    return Fault(at, survivor, lambda: nodes.check(lab.client, holder, ["ccsim-ctl", "fault", "clear"]))
+    return Fault(at, survivor, run_on(lab, holder, "ccsim-ctl fault clear"))
 
 
 SCENARIOS: dict[str, Callable[[Lab, str], Fault]] = {
@@ -132,11 +142,14 @@ SCENARIOS: dict[str, Callable[[Lab, str], Fault]] = {
 
 # --- measuring ----------------------------------------------------------------------------------
 
-def two_holders(events: list[AddressEvent], ccs: list[str], start: float, end: float,
-                gone: Mapping[str, float], holding_at_start: str) -> float:
+def two_holders(events: list[AddressEvent], ccs: list[str], start: float, end: float, holding_at_start: str,
+                gone: Mapping[str, float] | None = None,
+                frozen: Mapping[str, tuple[float, float]] | None = None) -> float:
     """Seconds in [start, end] during which both CCs held the VIP. `holding_at_start` held it
-    when the window opened; `gone` marks a node whose namespace vanished at that time (a killed
-    container drops its VIP without an event)."""
+    when the window opened. `gone` marks a node whose namespace vanished at that time (a killed
+    container drops its VIP without an event); `frozen` a span during which a node's VIP does not
+    count (a paused container keeps the address but answers nothing, not even ARP)."""
+    gone, frozen = gone or {}, frozen or {}
     holding: dict[str, list[tuple[float, float]]] = {}
     for cc in ccs:
         spans: list[tuple[float, float]] = []
@@ -149,9 +162,18 @@ def two_holders(events: list[AddressEvent], ccs: list[str], start: float, end: f
                 since = None
         if since is not None:
             spans.append((since, gone.get(cc, end)))
-        holding[cc] = [(max(a, start), min(b, gone.get(cc, end), end)) for a, b in spans]
+        clipped = [(max(a, start), min(b, gone.get(cc, end), end)) for a, b in spans]
+        holding[cc] = [piece for span in clipped for piece in without(span, frozen.get(cc))]
     first, second = (holding[c] for c in ccs[:2])
     return sum(max(0.0, min(b1, b2) - max(a1, a2)) for a1, b1 in first for a2, b2 in second)
+
+
+def without(span: tuple[float, float], hole: tuple[float, float] | None) -> list[tuple[float, float]]:
+    """`span` minus `hole` (zero, one or two pieces)."""
+    if hole is None:
+        return [span]
+    pieces = [(span[0], min(span[1], hole[0])), (max(span[0], hole[1]), span[1])]
+    return [(a, b) for a, b in pieces if b > a]
 
 
 def cc_states(lab: Lab, since: float) -> list[list[Any]]:
@@ -176,7 +198,7 @@ def run_cycle(lab: Lab, configuration: str, scenario: str, index: int) -> Cycle:
     time.sleep(LEAD_S)
     fault = SCENARIOS[scenario](lab, holder)
     added = lab.wait_for_vip(fault.new_holder, since=fault.at - 0.05, timeout=timing.switch + STEADY_MARGIN_S)
-    fault.recover()
+    thawed = fault.recover()
     lab.wait_steady(timeout=timing.switch + STEADY_MARGIN_S)
     steady_at = time.time()
     time.sleep(0.5)
@@ -184,11 +206,12 @@ def run_cycle(lab: Lab, configuration: str, scenario: str, index: int) -> Cycle:
     probes = [p for p in nc.probes(lab.client, NC) if p.start >= fault.at - LEAD_S]
     events = lab.vip_events(fault.at - LEAD_S)
     gone = {holder: fault.at} if scenario == "container kill" else {}
+    frozen = {holder: (fault.at, thawed)} if thawed else {}
     return Cycle(
         configuration, scenario, index, holder, fault.new_holder, fault.at,
         takeover_s=added.at - fault.at,
         outage_s=nc.largest_gap(probes),
-        two_holders_s=two_holders(events, lab.ccs, fault.at - LEAD_S, steady_at, gone, holder),
+        two_holders_s=two_holders(events, lab.ccs, fault.at - LEAD_S, steady_at, holder, gone, frozen),
         steady_s=steady_at - fault.at,
         events=[asdict(e) for e in events],
         probes=[[p.start, p.end, p.ok] for p in probes],
