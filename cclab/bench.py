@@ -55,11 +55,10 @@ class Cycle:
 
 @dataclass(frozen=True)
 class Fault:
-    """What a scenario did: when (host clock), and what must happen to get back to steady.
-    `recover` returns when it thawed a frozen holder (None when nothing was frozen)."""
+    """What a scenario did: when (host clock), and what must happen to get back to steady."""
     at: float
     new_holder: str
-    recover: Callable[[], float | None]
+    recover: Callable[[], None]
 
 
 def run_on(lab: Lab, node: str, command: str) -> Callable[[], None]:
@@ -110,12 +109,10 @@ def container_pause(lab: Lab, holder: str) -> Fault:
     at = time.time()
     nodes.pause(lab.client, holder)
 
-    def recover() -> float:
+    def recover() -> None:
         lab.clc.converge(prefer=survivor)
         nodes.unpause(lab.client, holder)
-        thawed = time.time()
         lab.clc.converge(prefer=survivor)      # the thawed CC still thinks it is ENABLED
-        return thawed
     return Fault(at, survivor, recover)
 
 
@@ -143,13 +140,12 @@ SCENARIOS: dict[str, Callable[[Lab, str], Fault]] = {
 # --- measuring ----------------------------------------------------------------------------------
 
 def two_holders(events: list[AddressEvent], ccs: list[str], start: float, end: float, holding_at_start: str,
-                gone: Mapping[str, float] | None = None,
-                frozen: Mapping[str, tuple[float, float]] | None = None) -> float:
+                gone: Mapping[str, float] | None = None) -> float:
     """Seconds in [start, end] during which both CCs held the VIP. `holding_at_start` held it
     when the window opened. `gone` marks a node whose namespace vanished at that time (a killed
-    container drops its VIP without an event); `frozen` a span during which a node's VIP does not
-    count (a paused container keeps the address but answers nothing, not even ARP)."""
-    gone, frozen = gone or {}, frozen or {}
+    container drops its VIP without an event). A paused container's VIP counts: only its
+    processes are frozen, its kernel still answers ARP for the VIP and forwards."""
+    gone = gone or {}
     holding: dict[str, list[tuple[float, float]]] = {}
     for cc in ccs:
         spans: list[tuple[float, float]] = []
@@ -162,18 +158,9 @@ def two_holders(events: list[AddressEvent], ccs: list[str], start: float, end: f
                 since = None
         if since is not None:
             spans.append((since, gone.get(cc, end)))
-        clipped = [(max(a, start), min(b, gone.get(cc, end), end)) for a, b in spans]
-        holding[cc] = [piece for span in clipped for piece in without(span, frozen.get(cc))]
+        holding[cc] = [(max(a, start), min(b, gone.get(cc, end), end)) for a, b in spans]
     first, second = (holding[c] for c in ccs[:2])
     return sum(max(0.0, min(b1, b2) - max(a1, a2)) for a1, b1 in first for a2, b2 in second)
-
-
-def without(span: tuple[float, float], hole: tuple[float, float] | None) -> list[tuple[float, float]]:
-    """`span` minus `hole` (zero, one or two pieces)."""
-    if hole is None:
-        return [span]
-    pieces = [(span[0], min(span[1], hole[0])), (max(span[0], hole[1]), span[1])]
-    return [(a, b) for a, b in pieces if b > a]
 
 
 def cc_states(lab: Lab, since: float) -> list[list[Any]]:
@@ -198,7 +185,7 @@ def run_cycle(lab: Lab, configuration: str, scenario: str, index: int) -> Cycle:
     time.sleep(LEAD_S)
     fault = SCENARIOS[scenario](lab, holder)
     added = lab.wait_for_vip(fault.new_holder, since=fault.at - 0.05, timeout=timing.switch + STEADY_MARGIN_S)
-    thawed = fault.recover()
+    fault.recover()
     lab.wait_steady(timeout=timing.switch + STEADY_MARGIN_S)
     steady_at = time.time()
     time.sleep(0.5)
@@ -206,12 +193,11 @@ def run_cycle(lab: Lab, configuration: str, scenario: str, index: int) -> Cycle:
     probes = [p for p in nc.probes(lab.client, NC) if p.start >= fault.at - LEAD_S]
     events = lab.vip_events(fault.at - LEAD_S)
     gone = {holder: fault.at} if scenario == "container kill" else {}
-    frozen = {holder: (fault.at, thawed)} if thawed else {}
     return Cycle(
         configuration, scenario, index, holder, fault.new_holder, fault.at,
         takeover_s=added.at - fault.at,
         outage_s=nc.largest_gap(probes),
-        two_holders_s=two_holders(events, lab.ccs, fault.at - LEAD_S, steady_at, holder, gone, frozen),
+        two_holders_s=two_holders(events, lab.ccs, fault.at - LEAD_S, steady_at, holder, gone),
         steady_s=steady_at - fault.at,
         events=[asdict(e) for e in events],
         probes=[[p.start, p.end, p.ok] for p in probes],
