@@ -213,11 +213,12 @@ def run(lab: Lab, cycles: int, configurations: list[str], scenarios: list[str], 
         lab.configure({cc: CONFIGURATIONS[configuration] for cc in lab.ccs})
         for scenario in scenarios:
             for index in range(cycles):
+                started = time.monotonic()
                 cycle = run_cycle(lab, configuration, scenario, index)
                 results.append(cycle)
                 log(f"[{configuration}] {scenario} {index + 1}/{cycles}: takeover {cycle.takeover_s:.2f} s, "
                     f"NC outage {cycle.outage_s:.2f} s, two holders {cycle.two_holders_s:.2f} s, "
-                    f"steady after {cycle.steady_s:.2f} s")
+                    f"steady after {cycle.steady_s:.2f} s (cycle {time.monotonic() - started:.1f} s)")
     lab.configure()
     return results
 

@@ -1,9 +1,10 @@
-"""`python -m cclab up | status [--json] | failover [--to NODE] | down | demo`: a thin CLI over Lab."""
+"""`python -m cclab up | status [--json] | failover [--to NODE] | down | demo | bench`: a thin CLI over Lab."""
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 
 from cclab import bench, demo
@@ -45,12 +46,14 @@ def parser() -> argparse.ArgumentParser:
 
 def run_bench(lab: Lab, args: argparse.Namespace) -> None:
     cycles, configurations = (2, ["defaults"]) if args.quick else (args.cycles, args.configurations)
+    started = time.monotonic()
     try:
         lab.up()
         results = bench.run(lab, cycles, configurations, args.scenarios, log)
         bench.write(results, args.out)
         print(bench.markdown(bench.summary(results)))
-        log(f"raw events and per-cycle figures: {args.out / 'bench.json'}; plots: {args.out}/timeline-*.png")
+        log(f"{len(results)} cycles in {(time.monotonic() - started) / 60:.1f} min (lab up included); "
+            f"raw events and per-cycle figures: {args.out / 'bench.json'}; plots: {args.out}/timeline-*.png")
     finally:
         if not args.keep:
             lab.down()
