@@ -7,6 +7,7 @@ two holders; and time to the steady state (one holder, the ENABLED CC; polled ev
 from __future__ import annotations
 
 import json
+import re
 import statistics
 import time
 from collections.abc import Callable, Mapping
@@ -20,6 +21,7 @@ from cclab.lab import REPORTS, Lab
 from cclab.timing import Timing
 
 NC = "nc1"
+PRIORITY_CHANGE = re.compile(r"Changing effective priority from (\d+) to (\d+)")
 LEAD_S = 1.0            # probing before the fault
 PROBE_S = 40.0          # upper bound of one cycle's probe (it stops by itself)
 STEADY_MARGIN_S = 15.0
@@ -48,6 +50,7 @@ class Cycle:
     outage_s: float
     two_holders_s: float
     steady_s: float
+    check_s: float | None = None   # fault -> the new holder's check raised its priority (before takeover)
     events: list[dict[str, Any]] = field(default_factory=list)
     probes: list[list[Any]] = field(default_factory=list)
     cc_states: list[list[Any]] = field(default_factory=list)   # [time, node, state] (for the plot)
@@ -178,6 +181,24 @@ def cc_states(lab: Lab, since: float) -> list[list[Any]]:
     return sorted(found)
 
 
+def priority_raised(lab: Lab, cc: str, since: float, until: float) -> float | None:
+    """When keepalived on `cc` first raised its effective priority in [since, until] (its check
+    saw the CC ENABLED), from its journal; None if it did not."""
+    _, out = nodes.run(lab.client, cc, ["journalctl", "-u", "keepalived", "-o", "short-unix", "--no-pager",
+                                        f"--since=@{since:.3f}"], timeout=15)
+    return first_raise(out, since, until)
+
+
+def first_raise(journal: str, since: float, until: float) -> float | None:
+    """The first priority raise in [since, until] in `journal` (journalctl -o short-unix)."""
+    for line in journal.splitlines():
+        stamp, _, text = line.partition(" ")
+        found = PRIORITY_CHANGE.search(text)
+        if found and int(found[2]) > int(found[1]) and since <= float(stamp) <= until:
+            return float(stamp)
+    return None
+
+
 def run_cycle(lab: Lab, configuration: str, scenario: str, index: int) -> Cycle:
     holder = lab.restore()
     timing = Timing.of({**lab.topology.module_params(holder), **CONFIGURATIONS[configuration]})
@@ -193,12 +214,14 @@ def run_cycle(lab: Lab, configuration: str, scenario: str, index: int) -> Cycle:
     probes = [p for p in nc.probes(lab.client, NC) if p.start >= fault.at - LEAD_S]
     events = lab.vip_events(fault.at - LEAD_S)
     gone = {holder: fault.at} if scenario == "container kill" else {}
+    raised = priority_raised(lab, fault.new_holder, fault.at, added.at)
     return Cycle(
         configuration, scenario, index, holder, fault.new_holder, fault.at,
         takeover_s=added.at - fault.at,
         outage_s=nc.largest_gap(probes),
         two_holders_s=two_holders(events, lab.ccs, fault.at - LEAD_S, steady_at, holder, gone),
         steady_s=steady_at - fault.at,
+        check_s=None if raised is None else raised - fault.at,
         events=[asdict(e) for e in events],
         probes=[[p.start, p.end, p.ok] for p in probes],
         cc_states=cc_states(lab, fault.at - LEAD_S),
@@ -225,13 +248,25 @@ def run(lab: Lab, cycles: int, configurations: list[str], scenarios: list[str], 
 
 # --- reporting ----------------------------------------------------------------------------------
 
-METRICS = (("takeover_s", "VIP takeover"), ("outage_s", "NC outage"), ("two_holders_s", "two holders"),
-           ("steady_s", "to steady state"))
+# `check_s` only where a check moves the VIP (a switch, NOTREADY): takeover - check_s is VRRP's part.
+METRICS = (("takeover_s", "VIP takeover"), ("check_s", "check sees ENABLED"), ("outage_s", "NC outage"),
+           ("two_holders_s", "two holders"), ("steady_s", "to steady state"))
 
 
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+def measured(cycles: list[Cycle], metric: str) -> list[float]:
+    return [v for v in (getattr(c, metric) for c in cycles) if v is not None]
+
+
+def spread(values: list[float]) -> dict[str, float]:
+    """p50, p95, max and count (only the count when nothing was measured)."""
+    if not values:
+        return {"n": 0}
+    return {"p50": statistics.median(values), "p95": percentile(values, 0.95), "max": max(values), "n": len(values)}
 
 
 def summary(results: list[Cycle]) -> dict[str, dict[str, dict[str, dict[str, float]]]]:
@@ -242,9 +277,7 @@ def summary(results: list[Cycle]) -> dict[str, dict[str, dict[str, dict[str, flo
     for scenario, by_config in table.items():
         for configuration in by_config:
             cycles = [c for c in results if c.scenario == scenario and c.configuration == configuration]
-            by_config[configuration] = {
-                metric: {"p50": statistics.median(v), "p95": percentile(v, 0.95), "max": max(v), "n": len(v)}
-                for metric, _ in METRICS for v in [[getattr(c, metric) for c in cycles]]}
+            by_config[configuration] = {metric: spread(measured(cycles, metric)) for metric, _ in METRICS}
     return table
 
 
@@ -254,7 +287,8 @@ def markdown(table: dict[str, dict[str, dict[str, dict[str, float]]]]) -> str:
         header = " | ".join(f"{name} p50 / p95 / max (s)" for _, name in METRICS)
         lines += [f"#### {scenario}", "", f"| configuration | cycles | {header} |", "|---|---|" + "---|" * len(METRICS)]
         for configuration, metrics in by_config.items():
-            cells = [f"{m['p50']:.2f} / {m['p95']:.2f} / {m['max']:.2f}" for m in (metrics[k] for k, _ in METRICS)]
+            cells = [f"{m['p50']:.2f} / {m['p95']:.2f} / {m['max']:.2f}" if m["n"] else "–"
+                     for m in (metrics[k] for k, _ in METRICS)]
             lines.append(f"| {configuration} | {int(metrics['takeover_s']['n'])} | " + " | ".join(cells) + " |")
         if "article" in by_config and "defaults" in by_config:
             ratio = by_config["article"]["takeover_s"]["p50"] / max(by_config["defaults"]["takeover_s"]["p50"], 1e-3)

@@ -62,6 +62,21 @@ def test_the_table_shows_each_configuration_and_the_ratio() -> None:
     results = [cycle("article", 6.0), cycle("article", 7.0), cycle("defaults", 0.5), cycle("defaults", 0.9)]
     text = bench.markdown(bench.summary(results))
     assert "#### planned switch" in text
-    assert "| article | 2 | 6.50 / 7.00 / 7.00 |" in text
+    assert "| article | 2 | 6.50 / 7.00 / 7.00 | – |" in text   # no check figure: none measured
     assert "| defaults | 2 | 0.70 / 0.90 / 0.90 |" in text
     assert "**9.3x**" in text
+
+
+JOURNAL = """\
+1764170000.100000 cc2 Keepalived_vrrp[17601]: (cc_gateway) Entering BACKUP STATE (init)
+1764170000.200000 cc2 Keepalived_vrrp[17601]: (cc_gateway) Changing effective priority from 102 to 100
+1764170001.300000 cc2 Keepalived_vrrp[17601]: VRRP_Script(cc_enabled) succeeded
+1764170001.300100 cc2 Keepalived_vrrp[17601]: (cc_gateway) Changing effective priority from 100 to 102
+1764170003.000000 cc2 Keepalived_vrrp[17601]: (cc_gateway) Changing effective priority from 100 to 102
+"""
+
+
+def test_the_check_figure_is_the_first_priority_raise_in_the_window() -> None:
+    assert bench.first_raise(JOURNAL, 1764170000.0, 1764170002.0) == pytest.approx(1764170001.3001)
+    assert bench.first_raise(JOURNAL, 1764170000.0, 1764170001.0) is None     # a drop is not a raise
+    assert bench.first_raise(JOURNAL, 1764170002.0, 1764170004.0) == pytest.approx(1764170003.0)
