@@ -22,7 +22,7 @@ from cclab.timing import Timing
 
 NC = "nc1"
 PRIORITY_CHANGE = re.compile(r"Changing effective priority from (\d+) to (\d+)")
-LEAD_S = 1.0            # probing before the fault
+LEAD_S = 0.5            # probing before the fault
 PROBE_S = 40.0          # upper bound of one cycle's probe (it stops by itself)
 STEADY_MARGIN_S = 15.0
 
@@ -101,9 +101,11 @@ def container_kill(lab: Lab, holder: str) -> Fault:
     nodes.kill(lab.client, holder)
 
     def recover() -> None:
-        lab.clc.converge(prefer=survivor)      # the CLC enables the survivor
+        # The CLC enables the survivor (how long a real CLC takes to give up on the dead CC is
+        # its own timeout, not ours to measure), then starts the rebooted CC (LOADED -> DISABLED).
+        lab.clc.enable(survivor)
         nodes.start(lab.client, holder)
-        lab.clc.converge(prefer=survivor)      # ... and starts the rebooted CC (LOADED -> DISABLED)
+        lab.clc.converge(prefer=survivor)
     return Fault(at, survivor, recover)
 
 
@@ -113,7 +115,7 @@ def container_pause(lab: Lab, holder: str) -> Fault:
     nodes.pause(lab.client, holder)
 
     def recover() -> None:
-        lab.clc.converge(prefer=survivor)
+        lab.clc.enable(survivor)               # as for a killed holder
         nodes.unpause(lab.client, holder)
         lab.clc.converge(prefer=survivor)      # the thawed CC still thinks it is ENABLED
     return Fault(at, survivor, recover)
@@ -209,7 +211,7 @@ def run_cycle(lab: Lab, configuration: str, scenario: str, index: int) -> Cycle:
     fault.recover()
     lab.wait_steady(timeout=timing.switch + STEADY_MARGIN_S)
     steady_at = time.time()
-    time.sleep(0.5)
+    time.sleep(0.3)                            # a few replies after the steady state, for the plot
     nodes.run(lab.client, NC, ["systemctl", "stop", "cclab-probe.service"], timeout=15)
     probes = [p for p in nc.probes(lab.client, NC) if p.start >= fault.at - LEAD_S]
     events = lab.vip_events(fault.at - LEAD_S)

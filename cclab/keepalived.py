@@ -12,14 +12,18 @@ from dataclasses import dataclass
 CHECK_NAME = "cc_enabled"   # the vrrp_script in templates/keepalived.conf.epp
 
 # Prints STOPPED, or one line per event of the current run: state=MASTER|BACKUP|FAULT and
-# check=succeeded|failed.
+# check=<verdict>.
 READ = (
     "systemctl is-active --quiet keepalived || { echo STOPPED; exit 0; }; "
     "journalctl _SYSTEMD_INVOCATION_ID=$(systemctl show -p InvocationID --value keepalived) "
     "-o cat --no-pager | sed -n -E "
     "-e 's/.*Entering (MASTER|BACKUP|FAULT) STATE.*/state=\\1/p' "
-    f"-e 's/.*VRRP_Script\\({CHECK_NAME}\\) (succeeded|failed).*/check=\\1/p'"
+    f"-e 's/.*VRRP_Script\\({CHECK_NAME}\\) (succeeded|failed|timed_out).*/check=\\1/p' "
+    f"-e 's/.*VRRP_Script\\({CHECK_NAME}\\) considered (successful|unsuccessful) on reload.*/check=\\1/p'"
 )
+# keepalived logs a verdict only when it changes: a check that ran past its timeout (a frozen
+# node, thawed) fails as "timed_out"; a reload re-states the verdict as "considered ...".
+PASSING = ("succeeded", "successful")
 
 
 @dataclass(frozen=True)
@@ -40,4 +44,4 @@ def parse(output: str) -> KeepalivedView:
         return KeepalivedView(False, "STOPPED", None)
     states = [line.removeprefix("state=") for line in lines if line.startswith("state=")]
     checks = [line.removeprefix("check=") for line in lines if line.startswith("check=")]
-    return KeepalivedView(True, states[-1] if states else "INIT", checks[-1] == "succeeded" if checks else None)
+    return KeepalivedView(True, states[-1] if states else "INIT", checks[-1] in PASSING if checks else None)

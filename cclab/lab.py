@@ -115,10 +115,13 @@ class Lab:
             elif state != "running":
                 nodes.start(self.client, node.name)
         self.route_ncs()
-        for cc in self.ccs:
+
+        def revive(cc: str) -> None:
             # A frozen keepalived first (SIGSTOP), then anything stopped, then the simulator's faults.
             nodes.check(self.client, cc, "systemctl kill -s CONT keepalived 2>/dev/null; "
                         "systemctl start eucalyptus-cc keepalived && ccsim-ctl fault clear", timeout=30)
+        with ThreadPoolExecutor(len(self.ccs)) as pool:
+            list(pool.map(revive, self.ccs))
         self.clc.converge(prefer=self.ccs[0])
         return self.wait_steady(timeout)
 
@@ -219,10 +222,14 @@ class Lab:
     def steady(self) -> str | None:
         """The holder, when exactly one CC holds the VIP, it is the ENABLED one, and keepalived on
         every CC acts on its CC's current state (else None: the VIP may still move)."""
-        holders, states = self.holders(), {cc: self.cc_state(cc) for cc in self.ccs}
-        enabled = [cc for cc, state in states.items() if state == "ENABLED"]
+        def look(cc: str) -> tuple[bool, str, KeepalivedView]:
+            return self.holds_vip(cc), self.cc_state(cc), self.keepalived(cc)
+        with ThreadPoolExecutor(len(self.ccs)) as pool:   # both CCs at once: a look takes ~0.1 s
+            views = dict(zip(self.ccs, pool.map(look, self.ccs), strict=True))
+        holders = [cc for cc, (holds, _, _) in views.items() if holds]
+        enabled = [cc for cc, (_, state, _) in views.items() if state == "ENABLED"]
         if len(holders) == 1 and holders == enabled and all(
-                self.keepalived(cc).agrees_with(state) for cc, state in states.items()):
+                view.agrees_with(state) for _, state, view in views.values()):
             return holders[0]
         return None
 

@@ -36,6 +36,20 @@ def test_a_failing_check_after_a_passing_one_is_the_verdict() -> None:
     assert read_journal(text) == KeepalivedView(True, "BACKUP", False)
 
 
+def test_a_check_that_timed_out_failed() -> None:
+    """A node frozen mid-check and thawed: the check ran past its timeout; keepalived logs no
+    "failed" after it (the verdict did not change again)."""
+    assert read_journal(JOURNAL + "VRRP_Script(cc_enabled) timed_out\n").check_passes is False
+
+
+@pytest.mark.parametrize(("line", "passes"), [
+    ("VRRP_Script(cc_enabled) considered successful on reload", True),
+    ("VRRP_Script(cc_enabled) considered unsuccessful on reload", False),
+])
+def test_a_reload_restates_the_verdict(line: str, passes: bool) -> None:
+    assert read_journal(JOURNAL + line + "\n").check_passes is passes
+
+
 def test_a_fresh_run_has_no_state_and_no_verdict_yet() -> None:
     assert read_journal("Starting Keepalived v2.2.7 (01/16,2022)\n") == KeepalivedView(True, "INIT", None)
 
