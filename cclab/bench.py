@@ -11,6 +11,7 @@ import re
 import statistics
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -213,10 +214,14 @@ def run_cycle(lab: Lab, configuration: str, scenario: str, index: int) -> Cycle:
     steady_at = time.time()
     time.sleep(0.3)                            # a few replies after the steady state, for the plot
     nodes.run(lab.client, NC, ["systemctl", "stop", "cclab-probe.service"], timeout=15)
-    probes = [p for p in nc.probes(lab.client, NC) if p.start >= fault.at - LEAD_S]
-    events = lab.vip_events(fault.at - LEAD_S)
+    with ThreadPoolExecutor(4) as pool:   # the cycle's records, from every node at once
+        found_probes = pool.submit(nc.probes, lab.client, NC)
+        found_events = pool.submit(lab.vip_events, fault.at - LEAD_S)
+        found_states = pool.submit(cc_states, lab, fault.at - LEAD_S)
+        found_raise = pool.submit(priority_raised, lab, fault.new_holder, fault.at, added.at)
+    probes = [p for p in found_probes.result() if p.start >= fault.at - LEAD_S]
+    events, raised = found_events.result(), found_raise.result()
     gone = {holder: fault.at} if scenario == "container kill" else {}
-    raised = priority_raised(lab, fault.new_holder, fault.at, added.at)
     return Cycle(
         configuration, scenario, index, holder, fault.new_holder, fault.at,
         takeover_s=added.at - fault.at,
@@ -226,7 +231,7 @@ def run_cycle(lab: Lab, configuration: str, scenario: str, index: int) -> Cycle:
         check_s=None if raised is None else raised - fault.at,
         events=[asdict(e) for e in events],
         probes=[[p.start, p.end, p.ok] for p in probes],
-        cc_states=cc_states(lab, fault.at - LEAD_S),
+        cc_states=found_states.result(),
     )
 
 
