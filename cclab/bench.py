@@ -249,8 +249,7 @@ def run(lab: Lab, cycles: int, configurations: list[str], scenarios: list[str], 
                 log(f"[{configuration}] {scenario} {index + 1}/{cycles}: takeover {cycle.takeover_s:.2f} s, "
                     f"NC outage {cycle.outage_s:.2f} s, two holders {cycle.two_holders_s:.2f} s, "
                     f"steady after {cycle.steady_s:.2f} s (cycle {time.monotonic() - started:.1f} s)")
-    lab.configure()
-    return results
+    return results   # the CCs keep the last configuration: Lab.configure() puts the topology's back
 
 
 # --- reporting ----------------------------------------------------------------------------------

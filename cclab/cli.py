@@ -55,7 +55,9 @@ def run_bench(lab: Lab, args: argparse.Namespace) -> None:
         log(f"{len(results)} cycles in {(time.monotonic() - started) / 60:.1f} min (lab up included); "
             f"raw events and per-cycle figures: {args.out / 'bench.json'}; plots: {args.out}/timeline-*.png")
     finally:
-        if not args.keep:
+        if args.keep:
+            lab.configure()   # the topology's configuration, not the last benchmarked one
+        else:
             lab.down()
 
 
