@@ -7,7 +7,6 @@ two holders; and time to the steady state (one holder, the ENABLED CC; polled ev
 from __future__ import annotations
 
 import json
-import re
 import statistics
 import time
 from collections.abc import Callable, Mapping
@@ -22,8 +21,7 @@ from cclab.lab import REPORTS, Lab
 from cclab.timing import Timing
 
 NC = "nc1"
-PRIORITY_CHANGE = re.compile(r"Changing effective priority from (\d+) to (\d+)")
-LEAD_S = 0.5            # probing before the fault
+LEAD_S = 0.3            # probing before the fault
 PROBE_S = 40.0          # upper bound of one cycle's probe (it stops by itself)
 STEADY_MARGIN_S = 15.0
 
@@ -86,8 +84,11 @@ def planned_switch(lab: Lab, holder: str) -> Fault:
 def keepalived_sigkill(lab: Lab, holder: str) -> Fault:
     at = time.time()
     nodes.check(lab.client, holder, "systemctl kill -s KILL keepalived")
-    # Debian's unit does not restart it: an operator (or a Restart= drop-in) does.
-    return Fault(at, other(lab, holder), run_on(lab, holder, "systemctl start keepalived"))
+    # The module's Restart=on-failure drop-in brings it back after RestartSec: wait for that (a
+    # `systemctl start` of our own would race it), and start it only if nothing did.
+    return Fault(at, other(lab, holder), run_on(
+        lab, holder, "for _ in $(seq 50); do systemctl is-active --quiet keepalived && exit 0; sleep 0.1; done; "
+                     "systemctl start keepalived"))
 
 
 def keepalived_stop(lab: Lab, holder: str) -> Fault:
@@ -186,20 +187,8 @@ def cc_states(lab: Lab, since: float) -> list[list[Any]]:
 
 def priority_raised(lab: Lab, cc: str, since: float, until: float) -> float | None:
     """When keepalived on `cc` first raised its effective priority in [since, until] (its check
-    saw the CC ENABLED), from its journal; None if it did not."""
-    _, out = nodes.run(lab.client, cc, ["journalctl", "-u", "keepalived", "-o", "short-unix", "--no-pager",
-                                        f"--since=@{since:.3f}"], timeout=15)
-    return first_raise(out, since, until)
-
-
-def first_raise(journal: str, since: float, until: float) -> float | None:
-    """The first priority raise in [since, until] in `journal` (journalctl -o short-unix)."""
-    for line in journal.splitlines():
-        stamp, _, text = line.partition(" ")
-        found = PRIORITY_CHANGE.search(text)
-        if found and int(found[2]) > int(found[1]) and since <= float(stamp) <= until:
-            return float(stamp)
-    return None
+    saw the CC ENABLED); None if it did not."""
+    return next((at for at, old, new in lab.priority_changes(cc, since) if new > old and at <= until), None)
 
 
 def run_cycle(lab: Lab, configuration: str, scenario: str, index: int) -> Cycle:
@@ -212,7 +201,7 @@ def run_cycle(lab: Lab, configuration: str, scenario: str, index: int) -> Cycle:
     fault.recover()
     lab.wait_steady(timeout=timing.switch + STEADY_MARGIN_S)
     steady_at = time.time()
-    time.sleep(0.3)                            # a few replies after the steady state, for the plot
+    time.sleep(0.2)                            # a few replies after the steady state, for the plot
     nodes.run(lab.client, NC, ["systemctl", "stop", "cclab-probe.service"], timeout=15)
     with ThreadPoolExecutor(4) as pool:   # the cycle's records, from every node at once
         found_probes = pool.submit(nc.probes, lab.client, NC)

@@ -7,6 +7,7 @@ interval old), and it moves once more when that check runs again.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 CHECK_NAME = "cc_enabled"   # the vrrp_script in templates/keepalived.conf.epp
@@ -45,3 +46,18 @@ def parse(output: str) -> KeepalivedView:
     states = [line.removeprefix("state=") for line in lines if line.startswith("state=")]
     checks = [line.removeprefix("check=") for line in lines if line.startswith("check=")]
     return KeepalivedView(True, states[-1] if states else "INIT", checks[-1] in PASSING if checks else None)
+
+
+PRIORITY_CHANGE = re.compile(r"Changing effective priority from (\d+) to (\d+)")
+
+
+def priority_changes(journal: str) -> list[tuple[float, int, int]]:
+    """keepalived's effective priority changes in `journal` (journalctl -o short-unix):
+    (epoch seconds, from, to)."""
+    changes = []
+    for line in journal.splitlines():
+        stamp, _, text = line.partition(" ")
+        found = PRIORITY_CHANGE.search(text)
+        if found:
+            changes.append((float(stamp), int(found[1]), int(found[2])))
+    return changes

@@ -30,6 +30,7 @@ REPO = Path(__file__).resolve().parent.parent
 REPORTS = REPO / "reports"
 GATEWAY_COMMENT = "eucalyptus_cc_gateway"
 PRELOAD = "/var/run/eucalyptus/net/iptables-preload"
+KEEPALIVED_MARK = "--- keepalived"
 
 
 class LabError(RuntimeError):
@@ -44,6 +45,16 @@ class NodeStatus:
     cc_state: str | None    # the simulator's own state (CCs only)
     holds_vip: bool
     vrrp_state: str | None  # keepalived's last VRRP state (CCs only)
+
+
+@dataclass(frozen=True)
+class CcLook:
+    """One look at a CC (Lab.look)."""
+    node: str
+    up: bool                   # container running
+    holds_vip: bool
+    cc_state: str              # the simulator's own state (`ccsim-ctl state`), DOWN, UNKNOWN
+    keepalived: KeepalivedView
 
 
 class Lab:
@@ -197,6 +208,12 @@ class Lab:
         _, out = nodes.run(self.client, cc, keepalived.READ, timeout=10)
         return keepalived.parse(out)
 
+    def priority_changes(self, cc: str, since: float) -> list[tuple[float, int, int]]:
+        """keepalived's effective priority changes on `cc` since `since`: (epoch seconds, from, to)."""
+        _, out = nodes.run(self.client, cc, ["journalctl", "-u", "keepalived", "-o", "short-unix", "--no-pager",
+                                             f"--since=@{since:.3f}"], timeout=15)
+        return keepalived.priority_changes(out)
+
     def vrrp_state(self, cc: str) -> str:
         return self.keepalived(cc).vrrp_state
 
@@ -219,17 +236,29 @@ class Lab:
 
     # --- waiting --------------------------------------------------------------------------------
 
+    def look(self, cc: str) -> CcLook:
+        """`cc` in one exec: whether it holds the VIP, the simulator's state, keepalived's view."""
+        if self.container_state(cc) != "running":
+            return CcLook(cc, False, False, "DOWN", KeepalivedView(False, "DOWN", None))
+        script = (f"ip -o -4 addr show | grep -q ' {self.vip}/' && echo vip=1 || echo vip=0; "
+                  "echo state=$(ccsim-ctl state 2>/dev/null || echo UNKNOWN); "
+                  f"echo {KEEPALIVED_MARK}; ( {keepalived.READ} )")
+        _, out = nodes.run(self.client, cc, script, timeout=15)
+        mine, _, theirs = out.partition(KEEPALIVED_MARK)
+        fields = dict(line.split("=", 1) for line in mine.splitlines() if "=" in line)
+        return CcLook(cc, True, fields.get("vip") == "1", fields.get("state") or "UNKNOWN", keepalived.parse(theirs))
+
+    def look_all(self) -> dict[str, CcLook]:
+        with ThreadPoolExecutor(len(self.ccs)) as pool:   # both CCs at once
+            return {view.node: view for view in pool.map(self.look, self.ccs)}
+
     def steady(self) -> str | None:
         """The holder, when exactly one CC holds the VIP, it is the ENABLED one, and keepalived on
         every CC acts on its CC's current state (else None: the VIP may still move)."""
-        def look(cc: str) -> tuple[bool, str, KeepalivedView]:
-            return self.holds_vip(cc), self.cc_state(cc), self.keepalived(cc)
-        with ThreadPoolExecutor(len(self.ccs)) as pool:   # both CCs at once: a look takes ~0.1 s
-            views = dict(zip(self.ccs, pool.map(look, self.ccs), strict=True))
-        holders = [cc for cc, (holds, _, _) in views.items() if holds]
-        enabled = [cc for cc, (_, state, _) in views.items() if state == "ENABLED"]
-        if len(holders) == 1 and holders == enabled and all(
-                view.agrees_with(state) for _, state, view in views.values()):
+        views = self.look_all().values()
+        holders = [v.node for v in views if v.holds_vip]
+        enabled = [v.node for v in views if v.cc_state == "ENABLED"]
+        if len(holders) == 1 and holders == enabled and all(v.keepalived.agrees_with(v.cc_state) for v in views):
             return holders[0]
         return None
 
@@ -286,4 +315,4 @@ def describe(status: NodeStatus) -> str:
            f"VRRP {status.vrrp_state:<7} {vip}"
 
 
-__all__ = ["Lab", "LabError", "NodeStatus", "describe", "docker_name"]
+__all__ = ["CcLook", "Lab", "LabError", "NodeStatus", "describe", "docker_name"]

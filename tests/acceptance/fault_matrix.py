@@ -24,9 +24,9 @@ import pytest
 import yaml
 from faults_report import REPORT, FaultResult, Run
 
-from cclab import keepalived, nc, nodes, puppet
+from cclab import nc, nodes, puppet
 from cclab.clc import ClcError
-from cclab.lab import Lab, LabError
+from cclab.lab import CcLook, Lab, LabError
 from cclab.timing import DEFAULTS, PREFIX, Timing
 
 REPEAT = int(os.environ.get("CCLAB_FAULT_REPEAT", "3"))
@@ -35,7 +35,6 @@ MARGIN_S = 5.0          # this machine is shared: timings are noisy
 PUPPET_S = 120.0        # a puppet apply in a CC (about 4 s when idle)
 NC = "nc1"
 PARTITION_COMMENT = "cclab-fault-partition"
-KEEPALIVED_MARK = "--- keepalived"
 
 
 def module_param(lab: Lab, cc: str, name: str) -> object:
@@ -55,21 +54,11 @@ def other(lab: Lab, cc: str) -> str:
 # --- looking at the lab -----------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class CcView:
-    node: str
-    up: bool                # container running
-    holds_vip: bool
-    state: str              # the simulator's own state
-    keepalived: bool        # active
-    check_ok: bool | None   # the check, run by hand as the script user (only on an ENABLED CC)
-    agrees: bool            # keepalived acts on the CC's current state (see cclab.keepalived)
-
-
-@dataclass(frozen=True)
 class Snapshot:
-    at: float               # host clock when the look started
-    ccs: dict[str, CcView]
-    walrus: str             # why nc1 cannot fetch a Walrus object through the VIP ("" when it can)
+    at: float                       # host clock when the look started
+    ccs: dict[str, CcLook]
+    checks: dict[str, bool | None]  # the check, run by hand as the script user (on an ENABLED CC only)
+    walrus: str                     # why nc1 cannot fetch a Walrus object through the VIP ("" when it can)
 
     @property
     def holders(self) -> list[str]:
@@ -77,37 +66,34 @@ class Snapshot:
 
     @property
     def enabled(self) -> list[str]:
-        return [v.node for v in self.ccs.values() if v.state == "ENABLED"]
+        return [v.node for v in self.ccs.values() if v.cc_state == "ENABLED"]
 
     def problems(self) -> list[str]:
         """Why this is not the steady state (empty: it is)."""
         found = []
         if len(self.holders) != 1 or self.holders != self.enabled:
             found.append(f"VIP on {self.holders or 'nobody'}, ENABLED: {self.enabled or 'none'}")
-        found += [f"keepalived not running on {v.node}" for v in self.ccs.values() if v.up and not v.keepalived]
-        found += [f"the check fails on the ENABLED {v.node}" for v in self.ccs.values() if v.check_ok is False]
+        views = self.ccs.values()
+        found += [f"keepalived not running on {v.node}" for v in views if v.up and not v.keepalived.running]
+        found += [f"the check fails on the ENABLED {cc}" for cc, ok in self.checks.items() if ok is False]
         found += [f"keepalived on {v.node} still acts on its CC's previous state"
-                  for v in self.ccs.values() if not v.agrees]
+                  for v in views if not v.keepalived.agrees_with(v.cc_state)]
         if self.walrus:
             found.append(f"{NC} does not reach walrus: {self.walrus}")
         return found
 
 
-def look_at_cc(lab: Lab, cc: str) -> CcView:
-    if lab.container_state(cc) != "running":
-        return CcView(cc, False, False, "DOWN", False, None, True)
+def hand_check(lab: Lab, cc: str) -> bool:
+    """The check script, run by hand as the script user: does it pass?"""
     user = shlex.quote(str(module_param(lab, cc, "script_user")))
     check = shlex.quote(str(module_param(lab, cc, "check_script_path")))
-    script = (f"ip -o -4 addr show | grep -q ' {lab.vip}/' && echo vip=1 || echo vip=0; "
-              "s=$(ccsim-ctl state 2>/dev/null || echo UNKNOWN); echo state=$s; "
-              f"if [ \"$s\" = ENABLED ]; then runuser -u {user} -- {check} >/dev/null 2>&1 "
-              f"&& echo check=1 || echo check=0; fi; echo {KEEPALIVED_MARK}; ( {keepalived.READ} )")
-    _, out = nodes.run(lab.client, cc, script, timeout=15)
-    mine, _, theirs = out.partition(KEEPALIVED_MARK)
-    fields = dict(line.split("=", 1) for line in mine.splitlines() if "=" in line)
-    check_ok = None if "check" not in fields else fields["check"] == "1"
-    state, view = fields.get("state", "UNKNOWN"), keepalived.parse(theirs)
-    return CcView(cc, True, fields.get("vip") == "1", state, view.running, check_ok, view.agrees_with(state))
+    code, _ = nodes.run(lab.client, cc, f"runuser -u {user} -- {check} >/dev/null 2>&1", timeout=15)
+    return code == 0
+
+
+def look_at_cc(lab: Lab, cc: str) -> tuple[CcLook, bool | None]:
+    look = lab.look(cc)
+    return look, hand_check(lab, cc) if look.cc_state == "ENABLED" else None
 
 
 def walrus_error(lab: Lab) -> str:
@@ -134,9 +120,11 @@ def look(lab: Lab) -> Snapshot:
     """Every CC and nc1 at once (in parallel: one look takes about 0.2 s)."""
     at = time.time()
     with ThreadPoolExecutor(len(lab.ccs) + 1) as pool:
-        views = [pool.submit(look_at_cc, lab, cc) for cc in lab.ccs]
+        views = pool.map(look_at_cc, [lab] * len(lab.ccs), lab.ccs)
         walrus = pool.submit(walrus_error, lab)
-        return Snapshot(at, {f.result().node: f.result() for f in views}, walrus.result())
+        found = dict(zip(lab.ccs, views, strict=True))
+        return Snapshot(at, {cc: v[0] for cc, v in found.items()}, {cc: v[1] for cc, v in found.items()},
+                        walrus.result())
 
 
 def wait_steady(lab: Lab, timeout: float) -> Snapshot:
@@ -183,16 +171,7 @@ def last_vip_move(lab: Lab, since: float) -> float | None:
 
 
 def priority_changes(lab: Lab, cc: str, since: float) -> list[tuple[float, int, int]]:
-    """keepalived's effective priority changes on `cc` since `since`: (epoch seconds, from, to)."""
-    _, out = nodes.run(lab.client, cc, f"journalctl -u keepalived -o short-unix --no-pager --since @{since:.3f} "
-                       "| grep 'Changing effective priority'", timeout=15)
-    changes = []
-    for line in out.splitlines():
-        words = line.split()
-        # 1795695237.424361 cc1 Keepalived_vrrp[212]: (cc_gateway) Changing effective priority from 102 to 100
-        if len(words) >= 4 and words[-4] == "from" and words[-2] == "to":
-            changes.append((float(words[0]), int(words[-3]), int(words[-1])))
-    return changes
+    return lab.priority_changes(cc, since)
 
 
 def wait_priority(lab: Lab, cc: str, since: float, to: int, timeout: float) -> float:

@@ -66,17 +66,3 @@ def test_the_table_shows_each_configuration_and_the_ratio() -> None:
     assert "| defaults | 2 | 0.70 / 0.90 / 0.90 |" in text
     assert "**9.3x**" in text
 
-
-JOURNAL = """\
-1764170000.100000 cc2 Keepalived_vrrp[17601]: (cc_gateway) Entering BACKUP STATE (init)
-1764170000.200000 cc2 Keepalived_vrrp[17601]: (cc_gateway) Changing effective priority from 102 to 100
-1764170001.300000 cc2 Keepalived_vrrp[17601]: VRRP_Script(cc_enabled) succeeded
-1764170001.300100 cc2 Keepalived_vrrp[17601]: (cc_gateway) Changing effective priority from 100 to 102
-1764170003.000000 cc2 Keepalived_vrrp[17601]: (cc_gateway) Changing effective priority from 100 to 102
-"""
-
-
-def test_the_check_figure_is_the_first_priority_raise_in_the_window() -> None:
-    assert bench.first_raise(JOURNAL, 1764170000.0, 1764170002.0) == pytest.approx(1764170001.3001)
-    assert bench.first_raise(JOURNAL, 1764170000.0, 1764170001.0) is None     # a drop is not a raise
-    assert bench.first_raise(JOURNAL, 1764170002.0, 1764170004.0) == pytest.approx(1764170003.0)

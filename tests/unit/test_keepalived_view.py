@@ -73,3 +73,15 @@ def test_stopped_keepalived() -> None:
 ])
 def test_agreement_with_the_cc_state(view: KeepalivedView, cc_state: str, agrees: bool) -> None:
     assert view.agrees_with(cc_state) is agrees
+
+
+PRIORITY_JOURNAL = """\
+1764170000.100000 cc2 Keepalived_vrrp[17601]: (cc_gateway) Entering BACKUP STATE (init)
+1764170000.200000 cc2 Keepalived_vrrp[17601]: (cc_gateway) Changing effective priority from 102 to 100
+1764170001.300000 cc2 Keepalived_vrrp[17601]: VRRP_Script(cc_enabled) succeeded
+1764170001.300100 cc2 Keepalived_vrrp[17601]: (cc_gateway) Changing effective priority from 100 to 102
+"""
+
+
+def test_priority_changes_from_the_journal() -> None:
+    assert keepalived.priority_changes(PRIORITY_JOURNAL) == [(1764170000.2, 102, 100), (1764170001.3001, 100, 102)]
