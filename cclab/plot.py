@@ -59,6 +59,8 @@ def timeline(cycle: Cycle, path: Path) -> None:
         xs = [p[1] - t0 for p in cycle.probes if p[2] is ok]
         ax.scatter(xs, [y] * len(xs), s=6, color="tab:green" if ok else "tab:red", label="reply" if ok else "failed")
     ax.axvline(0, color="black", linewidth=0.8, linestyle="--")
+    if cycle.check_s is not None:
+        ax.axvline(cycle.check_s, color="tab:green", linewidth=0.8, linestyle=":", label="check sees ENABLED")
     ax.set_yticks(range(len(rows)), rows)
     ax.set_xlabel("seconds from the fault")
     ax.set_title(f"{cycle.scenario} ({cycle.configuration}): takeover {cycle.takeover_s:.2f} s, "
@@ -71,11 +73,14 @@ def timeline(cycle: Cycle, path: Path) -> None:
 
 
 def timelines(cycles: list[Cycle], out: Path) -> list[Path]:
-    """One plot per scenario: its first cycle under the module's defaults (else the first one)."""
+    """One plot per scenario: its median cycle (by takeover) under the module's defaults, else
+    under the first configuration run."""
     written = []
     for scenario in dict.fromkeys(c.scenario for c in cycles):
         ofs = [c for c in cycles if c.scenario == scenario]
-        chosen = next((c for c in ofs if c.configuration == "defaults"), ofs[0])
+        wanted = "defaults" if any(c.configuration == "defaults" for c in ofs) else ofs[0].configuration
+        shown = [c for c in ofs if c.configuration == wanted]
+        chosen = sorted(shown, key=lambda c: c.takeover_s)[len(shown) // 2]
         path = out / f"timeline-{scenario.lower().replace(' ', '-')}.png"
         timeline(chosen, path)
         written.append(path)
