@@ -7,6 +7,7 @@ two holders; and time to the steady state (one holder, the ENABLED CC; polled ev
 from __future__ import annotations
 
 import json
+import random
 import statistics
 import time
 from collections.abc import Callable, Mapping
@@ -143,6 +144,8 @@ SCENARIOS: dict[str, Callable[[Lab, str], Fault]] = {
     "CC NOTREADY": cc_notready,
 }
 
+CHECK_BOUND = ("planned switch", "CC NOTREADY")   # a check, not VRRP, notices these
+
 
 # --- measuring ----------------------------------------------------------------------------------
 
@@ -192,10 +195,14 @@ def priority_raised(lab: Lab, cc: str, since: float, until: float) -> float | No
 
 
 def run_cycle(lab: Lab, configuration: str, scenario: str, index: int) -> Cycle:
-    holder = lab.restore()
+    holder = lab.settled() or lab.restore()    # the last cycle ended settled: restore only if it did not
     timing = Timing.of({**lab.topology.module_params(holder), **CONFIGURATIONS[configuration]})
     nc.start_probe(lab.client, lab.topology, NC, duration=PROBE_S)
     time.sleep(LEAD_S)
+    if scenario in CHECK_BOUND:
+        # A cycle starts right after a check run made the lab steady: without this the fault would
+        # always fall at the same point of the check's period, and the figure would be that point's.
+        time.sleep(random.Random(f"{configuration}/{scenario}/{index}").uniform(0, timing.check_interval))
     fault = SCENARIOS[scenario](lab, holder)
     added = lab.wait_for_vip(fault.new_holder, since=fault.at - 0.05, timeout=timing.switch + STEADY_MARGIN_S)
     fault.recover()

@@ -9,7 +9,7 @@ import base64
 import secrets
 import shlex
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -255,11 +255,14 @@ class Lab:
     def steady(self) -> str | None:
         """The holder, when exactly one CC holds the VIP, it is the ENABLED one, and keepalived on
         every CC acts on its CC's current state (else None: the VIP may still move)."""
+        return steady_holder(self.look_all().values())
+
+    def settled(self) -> str | None:
+        """The holder, when the lab is steady and the CLC has nothing to do (every CC ENABLED or
+        DISABLED); else None."""
         views = self.look_all().values()
-        holders = [v.node for v in views if v.holds_vip]
-        enabled = [v.node for v in views if v.cc_state == "ENABLED"]
-        if len(holders) == 1 and holders == enabled and all(v.keepalived.agrees_with(v.cc_state) for v in views):
-            return holders[0]
+        if all(v.cc_state in ("ENABLED", "DISABLED") for v in views):
+            return steady_holder(views)
         return None
 
     def wait_steady(self, timeout: float = 30.0) -> str:
@@ -297,6 +300,16 @@ class Lab:
     def holder_count_changes(self, since: float) -> int:
         """How many times the VIP was added anywhere since `since` (0 = it did not move)."""
         return sum(1 for e in self.vip_events(since) if e.added)
+
+
+def steady_holder(views: Iterable[CcLook]) -> str | None:
+    """The steady state's holder in these looks (see Lab.steady), else None."""
+    views = list(views)
+    holders = [v.node for v in views if v.holds_vip]
+    enabled = [v.node for v in views if v.cc_state == "ENABLED"]
+    if len(holders) == 1 and holders == enabled and all(v.keepalived.agrees_with(v.cc_state) for v in views):
+        return holders[0]
+    return None
 
 
 def throwaway_key() -> str:

@@ -1,6 +1,8 @@
 """What the NCs do through the gateway: probe Walrus every 50 ms, download a machine image."""
 from __future__ import annotations
 
+import shlex
+
 import docker
 
 from cclab import nodes
@@ -18,9 +20,9 @@ def walrus_url(topology: Topology, bucket: str, key: str) -> str:
 def start_probe(client: docker.DockerClient, topology: Topology, nc: str, duration: float,
                 interval: float = 0.05) -> None:
     """Probe Walrus from `nc` in the background; it stops by itself after `duration` seconds."""
-    nodes.check(client, nc, commands.stop_command(commands.PROBE_UNIT))
-    nodes.check(client, nc, ["rm", "-f", commands.PROBE_LOG])
-    nodes.check(client, nc, commands.probe_command(walrus_url(topology, *commands.PROBE_KEY), duration, interval))
+    steps = [commands.stop_command(commands.PROBE_UNIT), ["rm", "-f", commands.PROBE_LOG],
+             commands.probe_command(walrus_url(topology, *commands.PROBE_KEY), duration, interval)]
+    nodes.check(client, nc, " && ".join(shlex.join(step) for step in steps))   # one exec: a cycle is short
 
 
 def probes(client: docker.DockerClient, nc: str) -> list[Probe]:
