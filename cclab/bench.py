@@ -1,8 +1,10 @@
 """The failover benchmark: every scenario, N cycles, under each configuration, on one lab.
 
 Per cycle, from node-side events (not polling): VIP takeover (fault -> VIP added on the new
-holder), NC outage (longest gap between nc1's successful probe replies, 50 ms apart), time with
-two holders; and time to the steady state (one holder, the ENABLED CC; polled every 0.1 s).
+holder), the check's part of it (fault -> the new holder's keepalived raises its priority), NC
+outage (longest gap between nc1's successful probe replies, 50 ms apart), time with two holders;
+and, polled (a look at both CCs takes about 0.2 s, then 0.1 s of sleep), time to the steady state
+(Lab.steady: one holder, the ENABLED CC, keepalived everywhere acting on the current CC states).
 """
 from __future__ import annotations
 
