@@ -151,27 +151,31 @@ CHECK_BOUND = ("planned switch", "CC NOTREADY")   # a check, not VRRP, notices t
 
 # --- measuring ----------------------------------------------------------------------------------
 
+def holding(events: list[AddressEvent], cc: str, start: float, end: float, held_at_start: bool,
+            gone_at: float | None = None) -> list[tuple[float, float]]:
+    """The spans within [start, end] during which `cc` held the VIP. `gone_at`: its namespace
+    vanished then (a killed container drops its VIP without an event)."""
+    stop = end if gone_at is None else min(gone_at, end)
+    spans: list[tuple[float, float]] = []
+    since = start if held_at_start else None
+    for e in (e for e in events if e.node == cc):
+        if e.added and since is None:
+            since = e.at
+        elif not e.added and since is not None:
+            spans.append((since, e.at))
+            since = None
+    if since is not None:
+        spans.append((since, stop))
+    return [(max(a, start), min(b, stop)) for a, b in spans]
+
+
 def two_holders(events: list[AddressEvent], ccs: list[str], start: float, end: float, holding_at_start: str,
                 gone: Mapping[str, float] | None = None) -> float:
     """Seconds in [start, end] during which both CCs held the VIP. `holding_at_start` held it
-    when the window opened. `gone` marks a node whose namespace vanished at that time (a killed
-    container drops its VIP without an event). A paused container's VIP counts: only its
+    when the window opened; `gone` as for holding(). A paused container's VIP counts: only its
     processes are frozen, its kernel still answers ARP for the VIP and forwards."""
-    gone = gone or {}
-    holding: dict[str, list[tuple[float, float]]] = {}
-    for cc in ccs:
-        spans: list[tuple[float, float]] = []
-        since = start if cc == holding_at_start else None
-        for e in (e for e in events if e.node == cc):
-            if e.added and since is None:
-                since = e.at
-            elif not e.added and since is not None:
-                spans.append((since, e.at))
-                since = None
-        if since is not None:
-            spans.append((since, gone.get(cc, end)))
-        holding[cc] = [(max(a, start), min(b, gone.get(cc, end), end)) for a, b in spans]
-    first, second = (holding[c] for c in ccs[:2])
+    first, second = (holding(events, cc, start, end, cc == holding_at_start, (gone or {}).get(cc))
+                     for cc in ccs[:2])
     return sum(max(0.0, min(b1, b2) - max(a1, a2)) for a1, b1 in first for a2, b2 in second)
 
 

@@ -3,33 +3,23 @@ nc1's probe replies."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import matplotlib
 
 matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402
 
-if TYPE_CHECKING:
-    from cclab.bench import Cycle
+from cclab.bench import Cycle, holding  # bench imports this module only when it writes a report
+from cclab.events import AddressEvent
 
 STATE_COLOURS = {"ENABLED": "tab:green", "DISABLED": "tab:gray", "LOADED": "tab:blue", "NOTREADY": "tab:red",
                  "STOPPED": "tab:orange", "SHUTDOWNCC": "black"}
 
 
 def _spans(cycle: Cycle, node: str, start: float, end: float) -> list[tuple[float, float]]:
-    spans: list[tuple[float, float]] = []
-    since = start if node == cycle.old_holder else None
-    for e in (e for e in cycle.events if e["node"] == node):
-        if e["added"] and since is None:
-            since = e["at"]
-        elif not e["added"] and since is not None:
-            spans.append((since, e["at"]))
-            since = None
-    if since is not None:
-        killed = cycle.scenario == "container kill" and node == cycle.old_holder
-        spans.append((since, cycle.fault_at if killed else end))
-    return spans
+    killed = cycle.scenario == "container kill" and node == cycle.old_holder
+    return holding([AddressEvent(**e) for e in cycle.events], node, start, end, node == cycle.old_holder,
+                   cycle.fault_at if killed else None)
 
 
 def timeline(cycle: Cycle, path: Path) -> None:
