@@ -201,40 +201,11 @@ class Lab:
         code, out = nodes.run(self.client, cc, ["ccsim-ctl", "state"], timeout=10)
         return out.strip() if code == 0 and out.strip() else "UNKNOWN"
 
-    def keepalived(self, cc: str) -> KeepalivedView:
-        """keepalived's current run on `cc`: its VRRP state and its latest verdict on the check."""
-        if self.container_state(cc) != "running":
-            return KeepalivedView(False, "DOWN", None)
-        _, out = nodes.run(self.client, cc, keepalived.READ, timeout=10)
-        return keepalived.parse(out)
-
     def priority_changes(self, cc: str, since: float) -> list[tuple[float, int, int]]:
         """keepalived's effective priority changes on `cc` since `since`: (epoch seconds, from, to)."""
         _, out = nodes.run(self.client, cc, ["journalctl", "-u", "keepalived", "-o", "short-unix", "--no-pager",
                                              f"--since=@{since:.3f}"], timeout=15)
         return keepalived.priority_changes(out)
-
-    def vrrp_state(self, cc: str) -> str:
-        return self.keepalived(cc).vrrp_state
-
-    def status(self) -> list[NodeStatus]:
-        result = []
-        for node in self.topology.nodes:
-            is_cc = node.role == "cc"
-            result.append(NodeStatus(
-                node.name, node.role, self.container_state(node.name),
-                self.cc_state(node.name) if is_cc else None,
-                self.holds_vip(node.name) if is_cc else False,
-                self.vrrp_state(node.name) if is_cc else None))
-        return result
-
-    def status_dicts(self) -> list[dict[str, Any]]:
-        return [asdict(s) for s in self.status()]
-
-    def enabled(self) -> list[str]:
-        return [cc for cc in self.ccs if self.cc_state(cc) == "ENABLED"]
-
-    # --- waiting --------------------------------------------------------------------------------
 
     def look(self, cc: str) -> CcLook:
         """`cc` in one exec: whether it holds the VIP, the simulator's state, keepalived's view."""
@@ -251,6 +222,23 @@ class Lab:
     def look_all(self) -> dict[str, CcLook]:
         with ThreadPoolExecutor(len(self.ccs)) as pool:   # both CCs at once
             return {view.node: view for view in pool.map(self.look, self.ccs)}
+
+    def status(self) -> list[NodeStatus]:
+        looks = self.look_all()   # CCs only
+
+        def one(node: str, role: str) -> NodeStatus:
+            look = looks.get(node)
+            return NodeStatus(node, role, self.container_state(node), look.cc_state if look else None,
+                              bool(look and look.holds_vip), look.keepalived.vrrp_state if look else None)
+        return [one(node.name, node.role) for node in self.topology.nodes]
+
+    def status_dicts(self) -> list[dict[str, Any]]:
+        return [asdict(s) for s in self.status()]
+
+    def enabled(self) -> list[str]:
+        return [cc for cc in self.ccs if self.cc_state(cc) == "ENABLED"]
+
+    # --- waiting --------------------------------------------------------------------------------
 
     def steady(self) -> str | None:
         """The holder, when exactly one CC holds the VIP, it is the ENABLED one, and keepalived on
@@ -290,9 +278,9 @@ class Lab:
         holds the VIP."""
         verdicts = {True: "passes", False: "fails", None: "not run"}
         return "; ".join(
-            f"{cc} {self.container_state(cc)} CC {self.cc_state(cc)} VRRP {view.vrrp_state} "
-            f"check {verdicts[view.check_passes]}{' holds VIP' if self.holds_vip(cc) else ''}"
-            for cc in self.ccs for view in [self.keepalived(cc)])
+            f"{cc} {self.container_state(cc)} CC {look.cc_state} VRRP {look.keepalived.vrrp_state} "
+            f"check {verdicts[look.keepalived.check_passes]}{' holds VIP' if look.holds_vip else ''}"
+            for cc, look in self.look_all().items())
 
     def vip_events(self, since: float = 0.0) -> list[AddressEvent]:
         return vip_events(self.client, self.ccs, self.vip, since)
