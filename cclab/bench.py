@@ -73,9 +73,6 @@ def run_on(lab: Lab, node: str, command: str) -> Callable[[], None]:
     return recover
 
 
-def other(lab: Lab, cc: str) -> str:
-    return next(c for c in lab.ccs if c != cc)
-
 
 # --- scenarios: each injects one fault on the holder and says how the cluster recovers ---------
 
@@ -89,7 +86,7 @@ def keepalived_sigkill(lab: Lab, holder: str) -> Fault:
     nodes.check(lab.client, holder, "systemctl kill -s KILL keepalived")
     # The module's Restart=on-failure drop-in brings it back after RestartSec: wait for that (a
     # `systemctl start` of our own would race it), and start it only if nothing did.
-    return Fault(at, other(lab, holder), run_on(
+    return Fault(at, lab.peer(holder), run_on(
         lab, holder, "for _ in $(seq 50); do systemctl is-active --quiet keepalived && exit 0; sleep 0.1; done; "
                      "systemctl start keepalived"))
 
@@ -97,11 +94,11 @@ def keepalived_sigkill(lab: Lab, holder: str) -> Fault:
 def keepalived_stop(lab: Lab, holder: str) -> Fault:
     at = time.time()
     nodes.check(lab.client, holder, "systemctl stop keepalived")
-    return Fault(at, other(lab, holder), run_on(lab, holder, "systemctl start keepalived"))
+    return Fault(at, lab.peer(holder), run_on(lab, holder, "systemctl start keepalived"))
 
 
 def container_kill(lab: Lab, holder: str) -> Fault:
-    survivor = other(lab, holder)
+    survivor = lab.peer(holder)
     at = time.time()
     nodes.kill(lab.client, holder)
 
@@ -115,7 +112,7 @@ def container_kill(lab: Lab, holder: str) -> Fault:
 
 
 def container_pause(lab: Lab, holder: str) -> Fault:
-    survivor = other(lab, holder)
+    survivor = lab.peer(holder)
     at = time.time()
     nodes.pause(lab.client, holder)
 
@@ -127,7 +124,7 @@ def container_pause(lab: Lab, holder: str) -> Fault:
 
 
 def cc_notready(lab: Lab, holder: str) -> Fault:
-    survivor = other(lab, holder)
+    survivor = lab.peer(holder)
     at = time.time()
     nodes.check(lab.client, holder, ["ccsim-ctl", "fault", "notready"])
     deadline = time.time() + 10

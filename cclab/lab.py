@@ -113,6 +113,10 @@ class Lab:
         for nc in self.topology.by_role("nc"):
             nodes.check(self.client, nc.name, ["ip", "route", "replace", "default", "via", self.vip])
 
+    def peer(self, cc: str) -> str:
+        """The other CC."""
+        return next(c for c in self.ccs if c != cc)
+
     def priv_dev(self, cc: str) -> str:
         return nodes.interface_for(self.client, self.topology.node(cc), self.topology.private_network)
 
@@ -284,10 +288,6 @@ class Lab:
 
     def vip_events(self, since: float = 0.0) -> list[AddressEvent]:
         return vip_events(self.client, self.ccs, self.vip, since)
-
-    def holder_count_changes(self, since: float) -> int:
-        """How many times the VIP was added anywhere since `since` (0 = it did not move)."""
-        return sum(1 for e in self.vip_events(since) if e.added)
 
 
 def steady_holder(views: Iterable[CcLook]) -> str | None:

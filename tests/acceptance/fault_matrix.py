@@ -47,9 +47,6 @@ def timing(lab: Lab) -> Timing:
     return Timing.of(lab.topology.module_params(lab.topology.node(lab.ccs[0])))
 
 
-def other(lab: Lab, cc: str) -> str:
-    return next(c for c in lab.ccs if c != cc)
-
 
 # --- looking at the lab -----------------------------------------------------------------------
 

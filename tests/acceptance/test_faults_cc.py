@@ -18,7 +18,6 @@ from fault_matrix import (
     base_priority,
     measure,
     module_param,
-    other,
     priority_changes,
     puppet_run,
     vip_moves,
@@ -96,7 +95,7 @@ def test_cc_hangs_and_the_clc_fails_over(matrix: Matrix) -> None:
 
     def once(_: int) -> Measured:
         holder = lab.wait_steady()
-        peer = other(lab, holder)
+        peer = lab.peer(holder)
         ccsim(lab, holder, "fault", "hang")
         t0 = time.time()
         lab.clc.enable(peer)
@@ -117,7 +116,7 @@ def test_cc_notready_makes_the_clc_fail_over(matrix: Matrix) -> None:
 
     def once(_: int) -> Measured:
         holder = lab.wait_steady()
-        peer = other(lab, holder)
+        peer = lab.peer(holder)
         t0 = time.time()
         ccsim(lab, holder, "fault", "notready")
         deadline = time.monotonic() + 2 * t.check_interval + MARGIN_S

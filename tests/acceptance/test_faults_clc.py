@@ -20,7 +20,6 @@ from fault_matrix import (
     base_priority,
     measure,
     observe,
-    other,
     puppet_run,
     vip_moves,
     wait_priority,
@@ -66,7 +65,7 @@ def test_both_ccs_enabled_one_holder_no_flapping(matrix: Matrix) -> None:
 
     def once(_: int) -> Measured:
         holder = lab.wait_steady()
-        peer = other(lab, holder)
+        peer = lab.peer(holder)
         t0 = time.time()
         lab.clc.enable(peer)
         wait_priority(lab, peer, t0, base_priority(lab) + weight(lab), t.switch + MARGIN_S)

@@ -17,7 +17,6 @@ from fault_matrix import (
     after_reboot,
     gateway_part_lost,
     measure,
-    other,
     preload_path,
     reaches_walrus_soon,
     vip_moves,
@@ -42,7 +41,7 @@ def test_holder_container_killed(matrix: Matrix) -> None:
 
     def once(_: int) -> Measured:
         holder = lab.wait_steady()
-        survivor = other(lab, holder)
+        survivor = lab.peer(holder)
         t0 = time.time()
         nodes.kill(lab.client, holder)
         added = lab.wait_for_vip(survivor, since=t0, timeout=t.master_down + MARGIN_S)
@@ -66,7 +65,7 @@ def test_backup_container_killed(matrix: Matrix) -> None:
 
     def once(_: int) -> Measured:
         holder = lab.wait_steady()
-        backup = other(lab, holder)
+        backup = lab.peer(holder)
         t0 = time.time()
         nodes.kill(lab.client, backup)
         time.sleep(t.master_down + 1.0)
@@ -89,7 +88,7 @@ def test_holder_container_paused(matrix: Matrix) -> None:
 
     def once(_: int) -> Measured:
         holder = lab.wait_steady()
-        peer = other(lab, holder)
+        peer = lab.peer(holder)
         t0 = time.time()
         nodes.pause(lab.client, holder)
         lab.wait_for_vip(peer, since=t0, timeout=t.master_down + MARGIN_S)
@@ -110,7 +109,7 @@ def test_backup_container_paused(matrix: Matrix) -> None:
 
     def once(_: int) -> Measured:
         holder = lab.wait_steady()
-        backup = other(lab, holder)
+        backup = lab.peer(holder)
         t0 = time.time()
         nodes.pause(lab.client, backup)
         time.sleep(t.master_down + 1.0)
@@ -131,7 +130,7 @@ def test_holder_container_restarted(matrix: Matrix) -> None:
 
     def once(_: int) -> Measured:
         holder = lab.wait_steady()
-        survivor = other(lab, holder)
+        survivor = lab.peer(holder)
         t0 = time.time()
         nodes.restart(lab.client, holder)
         assert f"{survivor}+" in vip_moves(lab, t0), f"the survivor never took the VIP: {vip_moves(lab, t0)}"
@@ -151,7 +150,7 @@ def test_backup_container_restarted(matrix: Matrix) -> None:
 
     def once(_: int) -> Measured:
         holder = lab.wait_steady()
-        backup = other(lab, holder)
+        backup = lab.peer(holder)
         t0 = time.time()
         nodes.restart(lab.client, backup)
         rejoins_without_the_vip(lab, backup, t0)
@@ -169,7 +168,7 @@ def test_a_rebooted_cc_still_routes_for_the_ncs_when_both_ccs_are_disabled(matri
     the CLC disables it too (both DISABLED: the VIP stays, the CC flushes its tables every second and
     reloads the preload); nc1 must still reach Walrus."""
     lab = matrix.lab
-    rebooted = other(lab, steady)
+    rebooted = lab.peer(steady)
     nodes.restart(lab.client, rebooted)
     lab.clc.converge()
     switch = lab.clc.switch(to=rebooted)

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 
 import pytest
-from fault_matrix import MARGIN_S, Matrix, Measured, measure, other, puppet_run, vip_moves
+from fault_matrix import MARGIN_S, Matrix, Measured, measure, puppet_run, vip_moves
 
 from cclab import nodes
 from cclab.lab import Lab
@@ -39,7 +39,7 @@ def on_holder(matrix: Matrix, fault: str, inject: Action, heal: Action | None) -
 
     def once(_: int) -> Measured:
         holder = lab.wait_steady()
-        peer = other(lab, holder)
+        peer = lab.peer(holder)
         t0 = time.time()
         inject(lab, holder)
         if heal is None:   # back by itself: the VIP went to the peer and came back
@@ -64,7 +64,7 @@ def on_backup(matrix: Matrix, fault: str, inject: Action, heal: Action | None) -
 
     def once(_: int) -> Measured:
         holder = lab.wait_steady()
-        backup = other(lab, holder)
+        backup = lab.peer(holder)
         t0 = time.time()
         inject(lab, backup)
         time.sleep(t.master_down + 1.0)   # long enough for a wrong takeover to show

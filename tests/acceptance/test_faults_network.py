@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 
-from fault_matrix import MARGIN_S, PARTITION_COMMENT, Matrix, Measured, measure, other
+from fault_matrix import MARGIN_S, PARTITION_COMMENT, Matrix, Measured, measure
 
 from cclab import nodes
 from cclab.lab import Lab, LabError
@@ -23,7 +23,7 @@ from cclab.lab import Lab, LabError
 def vrrp_partition(lab: Lab, on: bool) -> None:
     """Drop (or stop dropping) every VRRP packet each CC receives from its peer."""
     for cc in lab.ccs:
-        peer = str(lab.topology.node(other(lab, cc)).addresses[lab.topology.private_network])
+        peer = str(lab.topology.node(lab.peer(cc)).addresses[lab.topology.private_network])
         nodes.check(lab.client, cc, ["iptables", "-w", "-t", "raw", "-I" if on else "-D", "PREROUTING", "-p", "vrrp",
                                      "-s", peer, "-m", "comment", "--comment", PARTITION_COMMENT, "-j", "DROP"])
 
@@ -63,7 +63,7 @@ def test_private_link_down_on_the_holder(matrix: Matrix) -> None:
 
     def once(_: int) -> Measured:
         holder = lab.wait_steady()
-        peer = other(lab, holder)
+        peer = lab.peer(holder)
         dev = lab.priv_dev(holder)
         t0 = time.time()
         nodes.check(lab.client, holder, ["ip", "link", "set", dev, "down"])

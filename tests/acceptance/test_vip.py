@@ -18,9 +18,6 @@ def timing(lab: Lab) -> Timing:
     return Timing.of(lab.topology.module_params(lab.ccs[0]))
 
 
-def other(lab: Lab, cc: str) -> str:
-    return next(c for c in lab.ccs if c != cc)
-
 
 def test_exactly_one_holder_and_it_is_the_enabled_cc(lab: Lab, steady: str) -> None:
     assert lab.holders() == [steady]
@@ -31,7 +28,7 @@ def test_exactly_one_holder_and_it_is_the_enabled_cc(lab: Lab, steady: str) -> N
 def test_a_clc_switch_moves_the_vip_to_the_newly_enabled_cc(lab: Lab, steady: str) -> None:
     bound = timing(lab).switch + MARGIN_S
     switch = lab.clc.switch()
-    assert (switch.from_node, switch.to_node) == (steady, other(lab, steady))
+    assert (switch.from_node, switch.to_node) == (steady, lab.peer(steady))
     added = lab.wait_for_vip(switch.to_node, since=switch.disabled_at, timeout=bound)
     assert added.at - switch.enabled_at < bound
     assert lab.wait_steady() == switch.to_node
@@ -47,7 +44,7 @@ def test_switching_back_and_forth_keeps_one_holder(lab: Lab, steady: str) -> Non
 
 
 def test_keepalived_stopped_on_the_holder_moves_the_vip(lab: Lab, steady: str) -> None:
-    survivor = other(lab, steady)
+    survivor = lab.peer(steady)
     at = time.time()
     nodes.check(lab.client, steady, "systemctl stop keepalived")
     added = lab.wait_for_vip(survivor, since=at, timeout=timing(lab).master_down + MARGIN_S)
@@ -57,7 +54,7 @@ def test_keepalived_stopped_on_the_holder_moves_the_vip(lab: Lab, steady: str) -
 
 def test_holder_killed_the_survivor_takes_the_vip_and_the_cc_rejoins_without_taking_it_back(
         lab: Lab, steady: str) -> None:
-    survivor = other(lab, steady)
+    survivor = lab.peer(steady)
     killed_at = time.time()
     nodes.kill(lab.client, steady)
     added = lab.wait_for_vip(survivor, since=killed_at, timeout=timing(lab).master_down + MARGIN_S)
