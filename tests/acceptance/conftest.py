@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 import testinfra
-from fault_matrix import Matrix, undo_faults
+from fault_matrix import Matrix, lift_faults
 
 from cclab import nodes, puppet
 from cclab.engine import docker_name
@@ -44,10 +44,10 @@ def steady(lab: Lab) -> Iterator[str]:
 
 @pytest.fixture
 def matrix(lab: Lab, steady: str) -> Iterator[Matrix]:
-    """The fault matrix (test_faults_*.py); whatever a fault left behind is undone before the
+    """The fault matrix (test_faults_*.py); whatever a fault left behind is lifted before the
     steady fixture restores the lab."""
     yield Matrix(lab)
-    undo_faults(lab)
+    lift_faults(lab)
 
 
 @pytest.fixture(scope="session")

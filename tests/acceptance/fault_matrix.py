@@ -12,6 +12,7 @@ share the host's clock).
 """
 from __future__ import annotations
 
+import functools
 import os
 import shlex
 import time
@@ -37,15 +38,18 @@ NC = "nc1"
 PARTITION_COMMENT = "cclab-fault-partition"
 
 
+@functools.cache
+def hiera_defaults() -> dict[str, object]:
+    return {k.removeprefix(PREFIX): v for k, v in yaml.safe_load(DEFAULTS.read_text()).items()}
+
+
 def module_param(lab: Lab, cc: str, name: str) -> object:
     """A class parameter in force on `cc`: the topology's, else the module's Hiera default."""
-    defaults = {k.removeprefix(PREFIX): v for k, v in yaml.safe_load(DEFAULTS.read_text()).items()}
-    return {**defaults, **lab.topology.module_params(lab.topology.node(cc))}.get(name)
+    return {**hiera_defaults(), **lab.topology.module_params(lab.topology.node(cc))}.get(name)
 
 
 def timing(lab: Lab) -> Timing:
     return Timing.of(lab.topology.module_params(lab.topology.node(lab.ccs[0])))
-
 
 
 # --- looking at the lab -----------------------------------------------------------------------
@@ -167,20 +171,16 @@ def last_vip_move(lab: Lab, since: float) -> float | None:
     return events[-1].at - since if events else None
 
 
-def priority_changes(lab: Lab, cc: str, since: float) -> list[tuple[float, int, int]]:
-    return lab.priority_changes(cc, since)
-
-
 def wait_priority(lab: Lab, cc: str, since: float, to: int, timeout: float) -> float:
     """Wait until keepalived on `cc` changes its priority to `to` after `since`; return when (node clock)."""
     deadline = time.monotonic() + timeout
     while True:
-        found = [at for at, _, new in priority_changes(lab, cc, since) if new == to]
+        found = [at for at, _, new in lab.priority_changes(cc, since) if new == to]
         if found:
             return found[0]
         if time.monotonic() > deadline:
             raise LabError(f"{cc}: keepalived's priority did not become {to} within {timeout:.0f} s "
-                           f"(changes: {priority_changes(lab, cc, since) or 'none'})")
+                           f"(changes: {lab.priority_changes(cc, since) or 'none'})")
         time.sleep(0.2)
 
 
@@ -224,9 +224,14 @@ def after_reboot(lab: Lab, cc: str) -> None:
 
 
 def undo_faults(lab: Lab) -> None:
+    """Lift every fault, then restore the steady state."""
+    lift_faults(lab)
+    lab.restore()
+
+
+def lift_faults(lab: Lab) -> None:
     """Lift what Lab.restore() does not: the partition rules, a downed private link, version 3.3,
-    a missing or unrunnable CCclient_full or a gateway part lost in a reboot (one Puppet run);
-    then restore the steady state."""
+    a missing or unrunnable CCclient_full or a gateway part lost in a reboot (one Puppet run)."""
     for cc in lab.ccs:
         if lab.container_state(cc) == "paused":
             nodes.unpause(lab.client, cc)
@@ -240,7 +245,6 @@ def undo_faults(lab: Lab) -> None:
         code, _ = nodes.run(lab.client, cc, f"test -x {client} && test \"$(stat -c %a {client})\" = 750", timeout=10)
         if code != 0 or gateway_part_lost(lab, cc):
             puppet_run(lab, cc)
-    lab.restore()
 
 
 # --- repeating a fault -----------------------------------------------------------------------
