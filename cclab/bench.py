@@ -73,7 +73,6 @@ def run_on(lab: Lab, node: str, command: str) -> Callable[[], None]:
     return recover
 
 
-
 # --- scenarios: each injects one fault on the holder and says how the cluster recovers ---------
 
 def planned_switch(lab: Lab, holder: str) -> Fault:
@@ -151,7 +150,7 @@ CHECK_BOUND = ("planned switch", "CC NOTREADY")   # a check, not VRRP, notices t
 def holding(events: list[AddressEvent], cc: str, start: float, end: float, held_at_start: bool,
             gone_at: float | None = None) -> list[tuple[float, float]]:
     """The spans within [start, end] during which `cc` held the VIP. `gone_at`: its namespace
-    vanished then (a killed container drops its VIP without an event)."""
+    vanished then (a killed container drops its VIP without an event), ending a span still open."""
     stop = end if gone_at is None else min(gone_at, end)
     spans: list[tuple[float, float]] = []
     since = start if held_at_start else None
@@ -163,7 +162,7 @@ def holding(events: list[AddressEvent], cc: str, start: float, end: float, held_
             since = None
     if since is not None:
         spans.append((since, stop))
-    return [(max(a, start), min(b, stop)) for a, b in spans]
+    return [(max(a, start), min(b, end)) for a, b in spans if min(b, end) > max(a, start)]
 
 
 def two_holders(events: list[AddressEvent], ccs: list[str], start: float, end: float, holding_at_start: str,

@@ -18,7 +18,6 @@ from fault_matrix import (
     base_priority,
     measure,
     module_param,
-    priority_changes,
     puppet_run,
     vip_moves,
     wait_priority,
@@ -80,7 +79,7 @@ def test_cc_answer_slow_just_under_the_check_timeout_is_no_fault(matrix: Matrix)
         healed = time.time()
         ccsim(lab, holder, "fault", "clear")
         measured = measure(lab, healed, t.switch + MARGIN_S)
-        assert priority_changes(lab, holder, t0) == [], "a check slower than its timeout's margin failed"
+        assert lab.priority_changes(holder, t0) == [], "a check slower than its timeout's margin failed"
         assert vip_moves(lab, t0) == [] and lab.holders() == [holder]
         return measured
 

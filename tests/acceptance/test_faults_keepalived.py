@@ -69,10 +69,11 @@ def on_backup(matrix: Matrix, fault: str, inject: Action, heal: Action | None) -
         inject(lab, backup)
         time.sleep(t.master_down + 1.0)   # long enough for a wrong takeover to show
         assert vip_moves(lab, t0) == [], "the VIP moved while the backup's keepalived failed"
-        healed = time.time()
+        clock_from = t0
         if heal is not None:
+            clock_from = time.time()
             heal(lab, backup)
-        measured = measure(lab, t0 if heal is None else healed, t.switch + MARGIN_S)
+        measured = measure(lab, clock_from, t.switch + MARGIN_S)
         assert vip_moves(lab, t0) == [] and lab.holders() == [holder]
         return measured
 

@@ -18,7 +18,6 @@ def timing(lab: Lab) -> Timing:
     return Timing.of(lab.topology.module_params(lab.ccs[0]))
 
 
-
 def test_exactly_one_holder_and_it_is_the_enabled_cc(lab: Lab, steady: str) -> None:
     assert lab.holders() == [steady]
     assert lab.enabled() == [steady]
