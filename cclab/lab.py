@@ -1,15 +1,13 @@
-"""The lab as a whole: bring-up, the steady state, status and teardown.
-
-Steady state: exactly one CC holds the VIP, it is the ENABLED one, and keepalived on every CC
-acts on its CC's current state (so nothing is about to move).
-"""
+"""The lab as a whole: bring-up, looking at it (the steady state is defined in cclab.steady),
+status and teardown."""
 from __future__ import annotations
 
 import base64
+import json
 import secrets
 import shlex
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -17,12 +15,15 @@ from typing import Any
 
 import docker
 
-from cclab import images, keepalived, nodes, puppet
+from cclab import images, keepalived, nc, nodes, puppet
 from cclab.clc import Clc
 from cclab.engine import connect, docker_name
 from cclab.events import AddressEvent, raw_log, vip_events
 from cclab.keepalived import KeepalivedView
+from cclab.steady import CcLook, Snapshot
+from cclab.timing import Timing, hiera_defaults
 from cclab.topology import Topology, load
+from cclab.waiting import WaitTimeout, wait_until
 
 Log = Callable[[str], None]
 Overrides = Mapping[str, Mapping[str, Any]] | None   # CC -> class parameters
@@ -45,16 +46,6 @@ class NodeStatus:
     cc_state: str | None    # the simulator's own state (CCs only)
     holds_vip: bool
     vrrp_state: str | None  # keepalived's last VRRP state (CCs only)
-
-
-@dataclass(frozen=True)
-class CcLook:
-    """One look at a CC (Lab.look)."""
-    node: str
-    up: bool                   # container running
-    holds_vip: bool
-    cc_state: str              # the simulator's own state (`ccsim-ctl state`), DOWN, UNKNOWN
-    keepalived: KeepalivedView
 
 
 class Lab:
@@ -84,7 +75,7 @@ class Lab:
         self.configure(overrides)
         self.log("CLC: starting both CCs and enabling one")
         enabled = self.clc.converge(prefer=self.ccs[0])
-        holder = self.wait_steady()
+        holder = self.wait_steady().holder
         self.log(f"lab up in {time.monotonic() - start:.1f} s: {enabled} is ENABLED and holds the VIP {self.vip}"
                  if holder == enabled else f"lab up: {holder} holds the VIP")
 
@@ -110,8 +101,8 @@ class Lab:
 
     def route_ncs(self) -> None:
         """The NCs' default gateway is the VIP (Docker gave them the host's bridge address)."""
-        for nc in self.topology.by_role("nc"):
-            nodes.check(self.client, nc.name, ["ip", "route", "replace", "default", "via", self.vip])
+        for node in self.topology.by_role("nc"):
+            nodes.check(self.client, node.name, ["ip", "route", "replace", "default", "via", self.vip])
 
     def peer(self, cc: str) -> str:
         """The other CC."""
@@ -138,7 +129,7 @@ class Lab:
         with ThreadPoolExecutor(len(self.ccs)) as pool:
             list(pool.map(revive, self.ccs))
         self.clc.converge(prefer=self.ccs[0])
-        return self.wait_steady(timeout)
+        return str(self.wait_steady(timeout).holder)
 
     def unicast_overrides(self, **extra: Any) -> dict[str, dict[str, Any]]:
         """Per-CC parameters for unicast VRRP: each CC's own private address and its peer's."""
@@ -183,6 +174,13 @@ class Lab:
 
     # --- observing ----------------------------------------------------------------------------
 
+    def module_param(self, cc: str, name: str) -> Any:
+        """A class parameter in force on `cc`: the topology's, else the module's Hiera default."""
+        return {**hiera_defaults(), **self.topology.module_params(self.topology.node(cc))}.get(name)
+
+    def timing(self, cc: str | None = None) -> Timing:
+        return Timing.of(self.topology.module_params(self.topology.node(cc or self.ccs[0])))
+
     def container_state(self, node: str) -> str:
         try:
             return nodes.get(self.client, node).status
@@ -205,6 +203,11 @@ class Lab:
         code, out = nodes.run(self.client, cc, ["ccsim-ctl", "state"], timeout=10)
         return out.strip() if code == 0 and out.strip() else "UNKNOWN"
 
+    def state_since(self, cc: str) -> float:
+        """When the CC entered its current state, by its own clock (the simulator records it)."""
+        return float(json.loads(nodes.check(self.client, cc, ["ccsim-ctl", "state", "--json"], timeout=10))
+                     ["state_since"])
+
     def priority_changes(self, cc: str, since: float) -> list[tuple[float, int, int]]:
         """keepalived's effective priority changes on `cc` since `since`: (epoch seconds, from, to)."""
         _, out = nodes.run(self.client, cc, ["journalctl", "-u", "keepalived", "-o", "short-unix", "--no-pager",
@@ -212,23 +215,48 @@ class Lab:
         return keepalived.priority_changes(out)
 
     def look(self, cc: str) -> CcLook:
-        """`cc` in one exec: whether it holds the VIP, the simulator's state, keepalived's view."""
+        """`cc` in one exec: whether it holds the VIP, the simulator's state, keepalived's view and,
+        on an ENABLED CC, whether the check passes when run by hand as the script user."""
         if self.container_state(cc) != "running":
             return CcLook(cc, False, False, "DOWN", KeepalivedView(False, "DOWN", None))
+        user = shlex.quote(str(self.module_param(cc, "script_user")))
+        check = shlex.quote(str(self.module_param(cc, "check_script_path")))
         script = (f"ip -o -4 addr show | grep -q ' {self.vip}/' && echo vip=1 || echo vip=0; "
-                  "echo state=$(ccsim-ctl state 2>/dev/null || echo UNKNOWN); "
+                  "state=$(ccsim-ctl state 2>/dev/null || echo UNKNOWN); echo state=$state; "
+                  f"if [ \"$state\" = ENABLED ]; then runuser -u {user} -- {check} >/dev/null 2>&1; echo hand=$?; fi; "
                   f"echo {KEEPALIVED_MARK}; ( {keepalived.READ} )")
         _, out = nodes.run(self.client, cc, script, timeout=15)
         mine, _, theirs = out.partition(KEEPALIVED_MARK)
         fields = dict(line.split("=", 1) for line in mine.splitlines() if "=" in line)
-        return CcLook(cc, True, fields.get("vip") == "1", fields.get("state") or "UNKNOWN", keepalived.parse(theirs))
+        return CcLook(cc, True, fields.get("vip") == "1", fields.get("state") or "UNKNOWN", keepalived.parse(theirs),
+                      None if "hand" not in fields else fields["hand"] == "0")
 
-    def look_all(self) -> dict[str, CcLook]:
-        with ThreadPoolExecutor(len(self.ccs)) as pool:   # both CCs at once
-            return {view.node: view for view in pool.map(self.look, self.ccs)}
+    def walrus_error(self) -> str:
+        """Why an NC cannot fetch a Walrus object through the VIP ("" when every NC can)."""
+        url = nc.walrus_url(self.topology, "probe", "ping")
+        for node in self.topology.by_role("nc"):
+            code, out = nodes.run(self.client, node.name, ["curl", "-sSf", "--max-time", "2", "-o", "/dev/null", url],
+                                  timeout=10)
+            if code != 0:
+                _, neighbour = nodes.run(self.client, node.name, ["ip", "neigh", "show", self.vip], timeout=10)
+                return (f"{node.name}: curl exit {code}: {out.strip()} "
+                        f"({node.name}'s ARP entry for the VIP: {neighbour.strip() or 'none'})")
+        return ""
+
+    def reaches_walrus(self) -> bool:
+        return not self.walrus_error()
+
+    def snapshot(self) -> Snapshot:
+        """Every CC and the NCs' way to Walrus at once (in parallel: one look takes about 0.2 s)."""
+        at = time.time()
+        routes = bool(self.module_param(self.ccs[0], "manage_gateway"))
+        with ThreadPoolExecutor(len(self.ccs) + 1) as pool:
+            walrus = pool.submit(self.walrus_error) if routes else None
+            looks = list(pool.map(self.look, self.ccs))
+            return Snapshot(at, {v.node: v for v in looks}, walrus.result() if walrus else "")
 
     def status(self) -> list[NodeStatus]:
-        looks = self.look_all()   # CCs only
+        looks = self.snapshot().ccs
 
         def one(node: str, role: str) -> NodeStatus:
             look = looks.get(node)
@@ -242,62 +270,42 @@ class Lab:
     def enabled(self) -> list[str]:
         return [cc for cc in self.ccs if self.cc_state(cc) == "ENABLED"]
 
+    def settled(self) -> str | None:
+        """The holder, when the lab is steady and the CLC has nothing to do; else None."""
+        snapshot = self.snapshot()
+        return snapshot.holder if snapshot.settled else None
+
     # --- waiting --------------------------------------------------------------------------------
 
-    def steady(self) -> str | None:
-        """The holder, when exactly one CC holds the VIP, it is the ENABLED one, and keepalived on
-        every CC acts on its CC's current state (else None: the VIP may still move)."""
-        return steady_holder(self.look_all().values())
+    def wait_steady(self, timeout: float = 30.0) -> Snapshot:
+        """The first look that finds the steady state (cclab.steady); LabError saying what is
+        wrong after `timeout`."""
+        last: list[Snapshot] = []
 
-    def settled(self) -> str | None:
-        """The holder, when the lab is steady and the CLC has nothing to do (every CC ENABLED or
-        DISABLED); else None."""
-        views = self.look_all().values()
-        if all(v.cc_state in ("ENABLED", "DISABLED") for v in views):
-            return steady_holder(views)
-        return None
-
-    def wait_steady(self, timeout: float = 30.0) -> str:
-        """Wait for the steady state; return the holder."""
-        deadline = time.monotonic() + timeout
-        while (holder := self.steady()) is None:
-            if time.monotonic() > deadline:
-                raise LabError(f"no steady state after {timeout:.0f} s: " + self.summary())
-            time.sleep(0.1)
-        return holder
+        def steady() -> Snapshot | None:
+            last[:] = [self.snapshot()]
+            return last[0] if last[0].holder else None
+        try:
+            return wait_until(steady, timeout, "the steady state")
+        except WaitTimeout as exc:
+            raise LabError(f"{exc}: {'; '.join(last[0].problems())} ({last[0].summary()})") from None
 
     def wait_for_vip(self, node: str, since: float, timeout: float) -> AddressEvent:
         """Wait for the VIP to be added on `node` after `since` (host clock); return that event."""
-        deadline = time.monotonic() + timeout
-        while True:
-            added = [e for e in self.vip_events(since) if e.node == node and e.added]
-            if added and self.holds_vip(node):
-                return added[0]
-            if time.monotonic() > deadline:
-                raise LabError(f"the VIP did not move to {node} within {timeout:.1f} s; now: " + self.summary())
-            time.sleep(0.1)
+        def added() -> AddressEvent | None:
+            found = [e for e in self.vip_events(since) if e.node == node and e.added]
+            return found[0] if found and self.holds_vip(node) else None
+        try:
+            return wait_until(added, timeout, f"the VIP moving to {node}")
+        except WaitTimeout as exc:
+            raise LabError(f"{exc}; now: {self.summary()}") from None
 
     def summary(self) -> str:
-        """One line: each CC's container, CC state, keepalived's state and check verdict, and who
-        holds the VIP."""
-        verdicts = {True: "passes", False: "fails", None: "not run"}
-        return "; ".join(
-            f"{cc} {self.container_state(cc)} CC {look.cc_state} VRRP {look.keepalived.vrrp_state} "
-            f"check {verdicts[look.keepalived.check_passes]}{' holds VIP' if look.holds_vip else ''}"
-            for cc, look in self.look_all().items())
+        """One line: each CC's container, CC state, keepalived's state and check verdict, the VIP."""
+        return self.snapshot().summary()
 
     def vip_events(self, since: float = 0.0) -> list[AddressEvent]:
         return vip_events(self.client, self.ccs, self.vip, since)
-
-
-def steady_holder(views: Iterable[CcLook]) -> str | None:
-    """The steady state's holder in these looks (see Lab.steady), else None."""
-    views = list(views)
-    holders = [v.node for v in views if v.holds_vip]
-    enabled = [v.node for v in views if v.cc_state == "ENABLED"]
-    if len(holders) == 1 and holders == enabled and all(v.keepalived.agrees_with(v.cc_state) for v in views):
-        return holders[0]
-    return None
 
 
 def throwaway_key() -> str:

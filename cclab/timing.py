@@ -1,6 +1,12 @@
-"""How long keepalived may take, derived from the module parameters in force (for test bounds)."""
+"""How long keepalived may take, derived from the module parameters in force (for test bounds).
+
+Every bound a test asserts is a worst case derived here plus MARGIN_S, the one allowance for this
+shared 2-core machine (a `docker exec` to look takes 0.1-0.3 s; a loaded host delays a check run).
+The strict speed targets live in the benchmark, not in these bounds.
+"""
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +16,17 @@ import yaml
 
 DEFAULTS = Path(__file__).resolve().parent.parent / "data" / "common.yaml"
 PREFIX = "eucalyptus_cc_gateway::"
+MARGIN_S = 2.0
+
+
+@functools.cache
+def _hiera_defaults() -> Mapping[str, Any]:
+    return {k.removeprefix(PREFIX): v for k, v in yaml.safe_load(DEFAULTS.read_text()).items()}
+
+
+def hiera_defaults() -> dict[str, Any]:
+    """The module's common Hiera defaults, by parameter name."""
+    return dict(_hiera_defaults())
 
 
 @dataclass(frozen=True)
@@ -23,8 +40,7 @@ class Timing:
     @classmethod
     def of(cls, params: Mapping[str, Any]) -> Timing:
         """The timing for these class parameters, the module's Hiera defaults filling the gaps."""
-        defaults = {k.removeprefix(PREFIX): v for k, v in yaml.safe_load(DEFAULTS.read_text()).items()}
-        merged = {**defaults, **params}
+        merged = {**hiera_defaults(), **params}
         return cls(float(merged["check_interval"]), int(merged["check_rise"]), int(merged["check_fall"]),
                    float(merged["check_timeout"]), float(merged["advert_int"]))
 
@@ -43,3 +59,4 @@ class Timing:
     def loss(self) -> float:
         """Worst case for a lost ENABLED CC's weight: `fall` failed checks (each up to the timeout)."""
         return (self.check_interval + self.check_timeout) * self.check_fall
+

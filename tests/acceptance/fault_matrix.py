@@ -1,10 +1,7 @@
-"""The fault matrix's machinery, shared by the test_faults*.py modules: look at the whole lab at
-once, wait for the steady state, time the recovery, repeat each fault, undo whatever a fault left
-behind, and record it all in the report (faults_report.py).
+"""The fault matrix's machinery, shared by the test_faults*.py modules: time the recovery to the
+steady state (cclab.steady), repeat each fault, undo whatever a fault left behind, and record it
+all in the report (faults_report.py). Bounds are worst cases from cclab.timing plus its MARGIN_S.
 
-The steady state operators rely on: exactly one CC holds the VIP and it is the ENABLED one, its
-check passes, keepalived runs on every CC that is up and acts on its CC's current state (its last
-check verdict is not from before a switch), and nc1 reaches Walrus through the VIP.
 Recovery time runs from the fault (or from the heal, for a fault the test holds and then lifts) on
 the host clock, to the first look that found the steady state, or to the VIP's last move if that
 came later; the VIP's moves are timed from the CCs' address events (node clock: the containers
@@ -12,149 +9,50 @@ share the host's clock).
 """
 from __future__ import annotations
 
-import functools
 import os
 import shlex
 import time
 import traceback
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import pytest
-import yaml
 from faults_report import REPORT, FaultResult, Run
 
-from cclab import nc, nodes, puppet
+from cclab import nodes, puppet
 from cclab.clc import ClcError
-from cclab.lab import CcLook, Lab, LabError
-from cclab.timing import DEFAULTS, PREFIX, Timing
+from cclab.lab import Lab, LabError
+from cclab.timing import MARGIN_S
+from cclab.waiting import wait_until
 
 REPEAT = int(os.environ.get("CCLAB_FAULT_REPEAT", "3"))
 OBSERVE_S = float(os.environ.get("CCLAB_FAULT_OBSERVE", "30"))  # "no flapping" windows
-MARGIN_S = 5.0          # this machine is shared: timings are noisy
 PUPPET_S = 120.0        # a puppet apply in a CC (about 4 s when idle)
-NC = "nc1"
 PARTITION_COMMENT = "cclab-fault-partition"
-
-
-@functools.cache
-def hiera_defaults() -> dict[str, object]:
-    return {k.removeprefix(PREFIX): v for k, v in yaml.safe_load(DEFAULTS.read_text()).items()}
-
-
-def module_param(lab: Lab, cc: str, name: str) -> object:
-    """A class parameter in force on `cc`: the topology's, else the module's Hiera default."""
-    return {**hiera_defaults(), **lab.topology.module_params(lab.topology.node(cc))}.get(name)
-
-
-def timing(lab: Lab) -> Timing:
-    return Timing.of(lab.topology.module_params(lab.topology.node(lab.ccs[0])))
 
 
 # --- looking at the lab -----------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Snapshot:
-    at: float                       # host clock when the look started
-    ccs: dict[str, CcLook]
-    checks: dict[str, bool | None]  # the check, run by hand as the script user (on an ENABLED CC only)
-    walrus: str                     # why nc1 cannot fetch a Walrus object through the VIP ("" when it can)
-
-    @property
-    def holders(self) -> list[str]:
-        return [v.node for v in self.ccs.values() if v.holds_vip]
-
-    @property
-    def enabled(self) -> list[str]:
-        return [v.node for v in self.ccs.values() if v.cc_state == "ENABLED"]
-
-    def problems(self) -> list[str]:
-        """Why this is not the steady state (empty: it is)."""
-        found = []
-        if len(self.holders) != 1 or self.holders != self.enabled:
-            found.append(f"VIP on {self.holders or 'nobody'}, ENABLED: {self.enabled or 'none'}")
-        views = self.ccs.values()
-        found += [f"keepalived not running on {v.node}" for v in views if v.up and not v.keepalived.running]
-        found += [f"the check fails on the ENABLED {cc}" for cc, ok in self.checks.items() if ok is False]
-        found += [f"keepalived on {v.node} still acts on its CC's previous state"
-                  for v in views if not v.keepalived.agrees_with(v.cc_state)]
-        if self.walrus:
-            found.append(f"{NC} does not reach walrus: {self.walrus}")
-        return found
-
-
-def hand_check(lab: Lab, cc: str) -> bool:
-    """The check script, run by hand as the script user: does it pass?"""
-    user = shlex.quote(str(module_param(lab, cc, "script_user")))
-    check = shlex.quote(str(module_param(lab, cc, "check_script_path")))
-    code, _ = nodes.run(lab.client, cc, f"runuser -u {user} -- {check} >/dev/null 2>&1", timeout=15)
-    return code == 0
-
-
-def look_at_cc(lab: Lab, cc: str) -> tuple[CcLook, bool | None]:
-    look = lab.look(cc)
-    return look, hand_check(lab, cc) if look.cc_state == "ENABLED" else None
-
-
-def walrus_error(lab: Lab) -> str:
-    """Why nc1 cannot fetch a Walrus object through the VIP ("" when it can)."""
-    url = nc.walrus_url(lab.topology, "probe", "ping")
-    code, out = nodes.run(lab.client, NC, ["curl", "-sSf", "--max-time", "2", "-o", "/dev/null", url], timeout=10)
-    if code == 0:
-        return ""
-    _, neighbour = nodes.run(lab.client, NC, ["ip", "neigh", "show", lab.vip], timeout=10)
-    return f"curl exit {code}: {out.strip()} (nc1's ARP entry for the VIP: {neighbour.strip() or 'none'})"
-
-
-def walrus_reachable(lab: Lab) -> bool:
-    return not walrus_error(lab)
-
-
 def reaches_walrus_soon(lab: Lab, tries: int = 3) -> bool:
-    """nc1 reaches Walrus within a few tries: through a CC that is not ENABLED a new connection can
+    """The NCs reach Walrus within a few tries: through a CC that is not ENABLED a new connection can
     fall into the gap of the CC's flush cycle (its nat rules are gone for a moment every second)."""
-    return any(walrus_reachable(lab) for _ in range(tries))
-
-
-def look(lab: Lab) -> Snapshot:
-    """Every CC and nc1 at once (in parallel: one look takes about 0.2 s)."""
-    at = time.time()
-    with ThreadPoolExecutor(len(lab.ccs) + 1) as pool:
-        views = pool.map(look_at_cc, [lab] * len(lab.ccs), lab.ccs)
-        walrus = pool.submit(walrus_error, lab)
-        found = dict(zip(lab.ccs, views, strict=True))
-        return Snapshot(at, {cc: v[0] for cc, v in found.items()}, {cc: v[1] for cc, v in found.items()},
-                        walrus.result())
-
-
-def wait_steady(lab: Lab, timeout: float) -> Snapshot:
-    """The first look that finds the steady state; LabError with what is wrong after `timeout`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        snapshot = look(lab)
-        problems = snapshot.problems()
-        if not problems:
-            return snapshot
-        if time.monotonic() > deadline:
-            raise LabError(f"no steady state after {timeout:.0f} s: {'; '.join(problems)}")
-        time.sleep(0.1)
+    return any(lab.reaches_walrus() for _ in range(tries))
 
 
 def observe(lab: Lab, seconds: float, holder: str, min_walrus: float = 1.0) -> float:
-    """For `seconds`: `holder` alone holds the VIP at every look, and nc1 reaches Walrus in at least
-    `min_walrus` of the looks. Returns that share."""
+    """For `seconds`: `holder` alone holds the VIP at every look, and the NCs reach Walrus in at
+    least `min_walrus` of the looks. Returns that share."""
     end, looks, missed = time.time() + seconds, 0, []
     while time.time() < end:
-        snapshot = look(lab)
+        snapshot = lab.snapshot()
         assert snapshot.holders == [holder], f"VIP on {snapshot.holders or 'nobody'}, expected only on {holder}"
         looks += 1
         if snapshot.walrus:
             missed.append(f"{snapshot.at - end + seconds:.1f} s: {snapshot.walrus}")
         time.sleep(0.5)
     share = 1 - len(missed) / max(looks, 1)
-    print(f"nc1 reached walrus in {looks - len(missed)} of {looks} looks; missed: {missed}")
-    assert share >= min_walrus, f"nc1 reached walrus in only {looks - len(missed)} of {looks} looks: {missed}"
+    print(f"the NCs reached walrus in {looks - len(missed)} of {looks} looks; missed: {missed}")
+    assert share >= min_walrus, f"the NCs reached walrus in only {looks - len(missed)} of {looks} looks: {missed}"
     return share
 
 
@@ -173,23 +71,17 @@ def last_vip_move(lab: Lab, since: float) -> float | None:
 
 def wait_priority(lab: Lab, cc: str, since: float, to: int, timeout: float) -> float:
     """Wait until keepalived on `cc` changes its priority to `to` after `since`; return when (node clock)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = [at for at, _, new in lab.priority_changes(cc, since) if new == to]
-        if found:
-            return found[0]
-        if time.monotonic() > deadline:
-            raise LabError(f"{cc}: keepalived's priority did not become {to} within {timeout:.0f} s "
-                           f"(changes: {lab.priority_changes(cc, since) or 'none'})")
-        time.sleep(0.2)
+    return wait_until(lambda: next((at for at, _, new in lab.priority_changes(cc, since) if new == to), None),
+                      timeout, f"{cc}: keepalived's priority becoming {to}", interval=0.2,
+                      state=lambda: f"changes {lab.priority_changes(cc, since) or 'none'}")
 
 
 def weight(lab: Lab) -> int:
-    return int(str(module_param(lab, lab.ccs[0], "check_weight")))
+    return int(lab.module_param(lab.ccs[0], "check_weight"))
 
 
 def base_priority(lab: Lab) -> int:
-    return int(str(module_param(lab, lab.ccs[0], "priority")))
+    return int(lab.module_param(lab.ccs[0], "priority"))
 
 
 def puppet_run(lab: Lab, cc: str, **overrides: object) -> puppet.Apply:
@@ -202,14 +94,14 @@ def puppet_run(lab: Lab, cc: str, **overrides: object) -> puppet.Apply:
 # --- undoing faults --------------------------------------------------------------------------
 
 def preload_path(lab: Lab, cc: str) -> str:
-    home = str(module_param(lab, cc, "eucalyptus_home")).rstrip("/")
-    return str(module_param(lab, cc, "iptables_preload_path") or f"{home}/var/run/eucalyptus/net/iptables-preload")
+    home = str(lab.module_param(cc, "eucalyptus_home")).rstrip("/")
+    return str(lab.module_param(cc, "iptables_preload_path") or f"{home}/var/run/eucalyptus/net/iptables-preload")
 
 
 def gateway_part_lost(lab: Lab, cc: str) -> bool:
     """The CC has no iptables-preload (it lives on tmpfs, /var/run, by default; the module has
     systemd-tmpfiles put it back at boot)."""
-    if not module_param(lab, cc, "manage_gateway"):
+    if not lab.module_param(cc, "manage_gateway"):
         return False
     code, _ = nodes.run(lab.client, cc, ["test", "-s", preload_path(lab, cc)], timeout=10)
     return code != 0
@@ -241,7 +133,7 @@ def lift_faults(lab: Lab) -> None:
                   "| sed 's/^-A //' | while read -r rule; do eval iptables -w -t raw -D $rule; done", timeout=15)
         nodes.run(lab.client, cc, ["ip", "link", "set", lab.priv_dev(cc), "up"], timeout=10)
         nodes.run(lab.client, cc, "ccsim-ctl version 3.1", timeout=15)
-        client = shlex.quote(str(module_param(lab, cc, "ccclient_path")))
+        client = shlex.quote(str(lab.module_param(cc, "ccclient_path")))
         code, _ = nodes.run(lab.client, cc, f"test -x {client} && test \"$(stat -c %a {client})\" = 750", timeout=10)
         if code != 0 or gateway_part_lost(lab, cc):
             puppet_run(lab, cc)
@@ -259,7 +151,7 @@ class Measured:
 
 def measure(lab: Lab, t0: float, timeout: float) -> Measured:
     """Wait for the steady state; time it from `t0` (host clock)."""
-    snapshot = wait_steady(lab, timeout)
+    snapshot = lab.wait_steady(timeout)
     moved = last_vip_move(lab, t0)
     return Measured(max(snapshot.at - t0, moved or 0.0), moved)
 
@@ -270,16 +162,16 @@ class Matrix:
 
     def __init__(self, lab: Lab) -> None:
         self.lab = lab
-        self.timing = timing(lab)
+        self.timing = lab.timing()
 
-    def repeat(self, fault: str, expected: str, measured_from: str, once: Callable[[int], Measured],
+    def repeat(self, fault: str, expected: str, measured_from: str, once: Callable[[str], Measured],
                repetitions: int = REPEAT) -> FaultResult:
+        """Each repetition starts steady and calls `once(holder)`."""
         result = FaultResult(fault, expected, measured_from)
         failures = []
         for i in range(1, repetitions + 1):
             try:
-                wait_steady(self.lab, self.timing.switch + MARGIN_S)
-                measured = once(i)
+                measured = once(str(self.lab.wait_steady(self.timing.switch + MARGIN_S).holder))
                 result.runs.append(Run(i, True, round(measured.recovery_s, 3),
                                        None if measured.vip_s is None else round(measured.vip_s, 3)))
             except (AssertionError, LabError, ClcError, nodes.NodeError) as exc:

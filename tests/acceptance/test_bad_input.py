@@ -15,14 +15,13 @@ import pytest
 
 from cclab import nodes, puppet
 from cclab.lab import Lab
-from cclab.timing import Timing
+from cclab.timing import MARGIN_S
 
 CONF = "/etc/keepalived/keepalived.conf"
 # Everything the module puts on a CC, by path (what "changes nothing" is checked against).
 MANAGED = (CONF, "/usr/local/bin/CCclient-enabled-check.sh", "/usr/local/sbin/CCclient_full",
            "/var/lib/eucalyptus/keys/cloud-pk.pem", "/usr/local/sbin/keepalived-config-test",
            "/var/run/eucalyptus/net/iptables-preload", "/usr/local/sbin/eucalyptus-cc-gateway-nat")
-MARGIN_S = 5.0
 BAD_DEV = "eth9"   # a well-formed interface name that the CC does not have
 
 
@@ -41,9 +40,6 @@ class NodeState:
         pid = nodes.check(lab.client, cc, ["systemctl", "show", "-p", "MainPID", "--value", "keepalived"]).strip()
         return cls(files, pid, tuple(lab.holders()))
 
-
-def timing(lab: Lab) -> Timing:
-    return Timing.of(lab.topology.module_params(lab.topology.node(lab.ccs[0])))
 
 
 BAD_PARAMS: dict[str, dict[str, Any]] = {
@@ -87,7 +83,7 @@ def test_a_hand_broken_keepalived_conf_is_put_right_by_the_next_run(lab: Lab, st
     assert lab.holders() == [steady], "a hand edit alone moved the VIP"
     result = puppet.apply(lab.client, steady, lab.class_params(steady))
     assert result.exit_code == 2 and any(CONF in line for line in result.changed), result.output
-    assert lab.wait_steady(timing(lab).switch + MARGIN_S) == steady
+    assert lab.wait_steady(lab.timing().switch + MARGIN_S).holder == steady
     assert NodeState.of(lab, steady).files == before.files
 
 
@@ -116,8 +112,8 @@ def test_a_configuration_keepalived_rejects_never_replaces_the_working_one(lab: 
         assert after.keepalived_pid == before.keepalived_pid != "0"
         assert lab.holders() == [steady] and lab.vip_events(since) == []
         switch = lab.clc.switch()
-        lab.wait_for_vip(switch.to_node, since=switch.disabled_at, timeout=timing(lab).switch + MARGIN_S)
-        assert lab.wait_steady() == switch.to_node
+        lab.wait_for_vip(switch.to_node, since=switch.disabled_at, timeout=lab.timing().switch + MARGIN_S)
+        assert lab.wait_steady().holder == switch.to_node
         url = f"http://{lab.topology.by_role('walrus')[0].addresses[lab.topology.public_network]}:8773" \
               "/services/Walrus/probe/ping"
         code, out = nodes.run(lab.client, "nc1", ["curl", "-sSf", "--max-time", "2", url], timeout=10)

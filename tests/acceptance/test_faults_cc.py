@@ -12,21 +12,22 @@ import time
 
 import pytest
 from fault_matrix import (
-    MARGIN_S,
     Matrix,
     Measured,
     base_priority,
     measure,
-    module_param,
     puppet_run,
     vip_moves,
     wait_priority,
-    walrus_reachable,
     weight,
 )
 
 from cclab import nodes
-from cclab.lab import Lab, LabError
+from cclab.lab import Lab
+from cclab.timing import MARGIN_S
+from cclab.waiting import wait_until
+
+SELF_CHECK_S = 1.0   # the CC re-runs its self-check every second (NOTREADY, and back to DISABLED)
 
 
 def ccsim(lab: Lab, cc: str, *args: str) -> None:
@@ -34,7 +35,7 @@ def ccsim(lab: Lab, cc: str, *args: str) -> None:
 
 
 def check_timeout(lab: Lab) -> float:
-    return float(str(module_param(lab, lab.ccs[0], "check_timeout")))
+    return float(str(lab.module_param(lab.ccs[0], "check_timeout")))
 
 
 def answer_faults(lab: Lab) -> dict[str, str]:
@@ -50,12 +51,11 @@ def test_cc_answer_fault_keeps_the_vip_where_it_is(matrix: Matrix, fault: str) -
     lab, t = matrix.lab, matrix.timing
     spec = answer_faults(lab)[fault]
 
-    def once(_: int) -> Measured:
-        holder = lab.wait_steady()
+    def once(holder: str) -> Measured:
         t0 = time.time()
         ccsim(lab, holder, "fault", *spec.split())
         wait_priority(lab, holder, t0, base_priority(lab), t.loss + MARGIN_S)
-        assert lab.holders() == [holder] and walrus_reachable(lab)
+        assert lab.holders() == [holder] and lab.reaches_walrus()
         healed = time.time()
         ccsim(lab, holder, "fault", "clear")
         back = wait_priority(lab, holder, healed, base_priority(lab) + weight(lab), t.switch + MARGIN_S)
@@ -71,8 +71,7 @@ def test_cc_answer_slow_just_under_the_check_timeout_is_no_fault(matrix: Matrix)
     lab, t = matrix.lab, matrix.timing
     delay = check_timeout(lab) - 0.5
 
-    def once(_: int) -> Measured:
-        holder = lab.wait_steady()
+    def once(holder: str) -> Measured:
         t0 = time.time()
         ccsim(lab, holder, "fault", "slow", f"{delay:g}")
         time.sleep(3 * (t.check_interval + delay))   # three slow checks
@@ -92,8 +91,7 @@ def test_cc_hangs_and_the_clc_fails_over(matrix: Matrix) -> None:
     own eyes) the CLC disables it, and the VIP stays on the peer."""
     lab, t = matrix.lab, matrix.timing
 
-    def once(_: int) -> Measured:
-        holder = lab.wait_steady()
+    def once(holder: str) -> Measured:
         peer = lab.peer(holder)
         ccsim(lab, holder, "fault", "hang")
         t0 = time.time()
@@ -113,26 +111,18 @@ def test_cc_notready_makes_the_clc_fail_over(matrix: Matrix) -> None:
     poll (here at once) and the VIP follows; the faulty CC comes back DISABLED once cleared."""
     lab, t = matrix.lab, matrix.timing
 
-    def once(_: int) -> Measured:
-        holder = lab.wait_steady()
+    def once(holder: str) -> Measured:
         peer = lab.peer(holder)
         t0 = time.time()
         ccsim(lab, holder, "fault", "notready")
-        deadline = time.monotonic() + 2 * t.check_interval + MARGIN_S
-        while lab.clc.state(holder) != "NOTREADY":
-            if time.monotonic() > deadline:
-                raise LabError(f"{holder} never reported NOTREADY")
-            time.sleep(0.1)
+        wait_until(lambda: lab.clc.state(holder) == "NOTREADY", SELF_CHECK_S + MARGIN_S, f"{holder} reporting NOTREADY")
         assert lab.clc.converge(prefer=peer) == peer
         lab.wait_for_vip(peer, since=t0, timeout=t.switch + MARGIN_S)
         ccsim(lab, holder, "fault", "clear")
         measured = measure(lab, t0, t.switch + MARGIN_S)
         assert lab.holders() == [peer]
-        deadline = time.monotonic() + 2 * t.check_interval + MARGIN_S
-        while lab.cc_state(holder) != "DISABLED":
-            if time.monotonic() > deadline:
-                raise LabError(f"{holder} is {lab.cc_state(holder)} after the fault was cleared, not DISABLED")
-            time.sleep(0.1)
+        wait_until(lambda: lab.cc_state(holder) == "DISABLED", SELF_CHECK_S + MARGIN_S,
+                   f"{holder} DISABLED once the fault is cleared", state=lambda: lab.cc_state(holder))
         return measured
 
     matrix.repeat("CC NOTREADY", "CLC fails over, VIP follows to the peer", "fault", once)
@@ -144,8 +134,7 @@ def test_cc_3_3_answers_the_stock_client_with_nothing(matrix: Matrix) -> None:
     Back to 3.1 behaviour, the VIP moves to the ENABLED CC."""
     lab, t = matrix.lab, matrix.timing
 
-    def once(_: int) -> Measured:
-        holder = lab.wait_steady()
+    def once(holder: str) -> Measured:
         t0 = time.time()
         for cc in lab.ccs:
             ccsim(lab, cc, "version", "3.3")
@@ -175,9 +164,8 @@ def test_ccclient_broken_on_the_holder_until_the_next_puppet_run(matrix: Matrix,
     the weight comes back. No VIP move at any point."""
     lab, t = matrix.lab, matrix.timing
 
-    def once(_: int) -> Measured:
-        holder = lab.wait_steady()
-        path = str(module_param(lab, holder, "ccclient_path"))
+    def once(holder: str) -> Measured:
+        path = str(lab.module_param(holder, "ccclient_path"))
         t0 = time.time()
         nodes.check(lab.client, holder, CLIENT_FAULTS[fault].format(path=path))
         wait_priority(lab, holder, t0, base_priority(lab), t.loss + MARGIN_S)

@@ -8,11 +8,11 @@ the newly ENABLED CC.
 """
 from __future__ import annotations
 
+import itertools
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 from fault_matrix import (
-    MARGIN_S,
     OBSERVE_S,
     PUPPET_S,
     Matrix,
@@ -27,7 +27,9 @@ from fault_matrix import (
 )
 
 from cclab import nodes, puppet
-from cclab.lab import Lab, LabError
+from cclab.lab import Lab
+from cclab.timing import MARGIN_S
+from cclab.waiting import wait_until
 
 MOSTLY = 0.8   # share of looks in which nc1 must reach Walrus while no CC is ENABLED (see below)
 
@@ -42,8 +44,7 @@ def test_both_ccs_disabled_one_holder_no_flapping(matrix: Matrix) -> None:
     keep their NAT. The share of looks that reached Walrus goes into the test output."""
     lab = matrix.lab
 
-    def once(_: int) -> Measured:
-        holder = lab.wait_steady()
+    def once(holder: str) -> Measured:
         t0 = time.time()
         lab.clc.disable(holder)
         assert lab.enabled() == []
@@ -63,8 +64,7 @@ def test_both_ccs_enabled_one_holder_no_flapping(matrix: Matrix) -> None:
     disables the CC it should not have enabled: no move at all."""
     lab, t = matrix.lab, matrix.timing
 
-    def once(_: int) -> Measured:
-        holder = lab.wait_steady()
+    def once(holder: str) -> Measured:
         peer = lab.peer(holder)
         t0 = time.time()
         lab.clc.enable(peer)
@@ -85,11 +85,8 @@ def keepalived_pid(lab: Lab, cc: str) -> str:
 
 def wait_restart(lab: Lab, cc: str, old_pid: str, timeout: float) -> None:
     """Until keepalived on `cc` runs under another pid (Puppet restarted it)."""
-    deadline = time.monotonic() + timeout
-    while keepalived_pid(lab, cc) in (old_pid, "0"):
-        if time.monotonic() > deadline:
-            raise LabError(f"{cc}: Puppet did not restart keepalived within {timeout:.0f} s")
-        time.sleep(0.05)
+    wait_until(lambda: keepalived_pid(lab, cc) not in (old_pid, "0"), timeout,
+               f"{cc}: Puppet restarting keepalived", interval=0.05)
 
 
 def test_clc_switch_during_a_puppet_run_on_both_ccs(matrix: Matrix) -> None:
@@ -98,10 +95,11 @@ def test_clc_switch_during_a_puppet_run_on_both_ccs(matrix: Matrix) -> None:
     alone, on the newly ENABLED CC."""
     lab, t = matrix.lab, matrix.timing
     changed = {cc: {"server_hostname": f"{cc}-changed"} for cc in lab.ccs}   # router_id: changes only the file
+    change = itertools.cycle([True, False])   # every run changes the file: to the new router_id and back
 
-    def once(i: int) -> Measured:
-        holder = lab.wait_steady()
-        params = {cc: lab.class_params(cc, changed[cc] if i % 2 else {}) for cc in lab.ccs}
+    def once(holder: str) -> Measured:
+        to_changed = next(change)
+        params = {cc: lab.class_params(cc, changed[cc] if to_changed else {}) for cc in lab.ccs}
         pid = keepalived_pid(lab, lab.ccs[0])
         with ThreadPoolExecutor(len(lab.ccs)) as pool:
             runs = {cc: pool.submit(puppet.apply, lab.client, cc, params[cc]) for cc in lab.ccs}

@@ -12,10 +12,11 @@ import time
 from collections.abc import Callable
 
 import pytest
-from fault_matrix import MARGIN_S, Matrix, Measured, measure, puppet_run, vip_moves
+from fault_matrix import Matrix, Measured, measure, puppet_run, vip_moves
 
 from cclab import nodes
 from cclab.lab import Lab
+from cclab.timing import MARGIN_S
 
 Action = Callable[[Lab, str], None]
 STARTED = "ensure changed 'stopped' to 'running'"
@@ -37,8 +38,7 @@ def on_holder(matrix: Matrix, fault: str, inject: Action, heal: Action | None) -
     one) the VIP is back on the ENABLED CC, alone."""
     lab, t = matrix.lab, matrix.timing
 
-    def once(_: int) -> Measured:
-        holder = lab.wait_steady()
+    def once(holder: str) -> Measured:
         peer = lab.peer(holder)
         t0 = time.time()
         inject(lab, holder)
@@ -62,8 +62,7 @@ def on_backup(matrix: Matrix, fault: str, inject: Action, heal: Action | None) -
     """Nothing moves: the holder keeps the VIP throughout, and after the heal."""
     lab, t = matrix.lab, matrix.timing
 
-    def once(_: int) -> Measured:
-        holder = lab.wait_steady()
+    def once(holder: str) -> Measured:
         backup = lab.peer(holder)
         t0 = time.time()
         inject(lab, backup)

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import time
 
-from fault_matrix import MARGIN_S, PARTITION_COMMENT, Matrix, Measured, measure
+from fault_matrix import PARTITION_COMMENT, Matrix, Measured, measure
 
 from cclab import nodes
-from cclab.lab import Lab, LabError
+from cclab.lab import Lab
+from cclab.timing import MARGIN_S
+from cclab.waiting import wait_until
 
 
 def vrrp_partition(lab: Lab, on: bool) -> None:
@@ -29,11 +31,8 @@ def vrrp_partition(lab: Lab, on: bool) -> None:
 
 
 def wait_holders(lab: Lab, expected: list[str], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while sorted(lab.holders()) != sorted(expected):
-        if time.monotonic() > deadline:
-            raise LabError(f"VIP on {lab.holders() or 'nobody'} after {timeout:.1f} s, expected on {expected}")
-        time.sleep(0.1)
+    wait_until(lambda: sorted(lab.holders()) == sorted(expected), timeout, f"the VIP on {expected}",
+               state=lambda: f"VIP on {lab.holders() or 'nobody'}")
 
 
 def test_vrrp_partition(matrix: Matrix) -> None:
@@ -41,8 +40,7 @@ def test_vrrp_partition(matrix: Matrix) -> None:
     holds it, the ENABLED one."""
     lab, t = matrix.lab, matrix.timing
 
-    def once(_: int) -> Measured:
-        holder = lab.wait_steady()
+    def once(holder: str) -> Measured:
         vrrp_partition(lab, on=True)
         wait_holders(lab, lab.ccs, t.master_down + MARGIN_S)
         time.sleep(1.0)
@@ -61,8 +59,7 @@ def test_private_link_down_on_the_holder(matrix: Matrix) -> None:
     within the master-down time; link up: the VIP is back on the ENABLED CC alone."""
     lab, t = matrix.lab, matrix.timing
 
-    def once(_: int) -> Measured:
-        holder = lab.wait_steady()
+    def once(holder: str) -> Measured:
         peer = lab.peer(holder)
         dev = lab.priv_dev(holder)
         t0 = time.time()

@@ -19,6 +19,7 @@ import pytest
 
 from cclab import nodes, puppet
 from cclab.lab import Lab
+from cclab.waiting import wait_until
 
 CONF = "/etc/keepalived/keepalived.conf"
 CLOUD_PK = "/var/lib/eucalyptus/keys/cloud-pk.pem"
@@ -153,10 +154,9 @@ def test_keepalived_logs_no_security_violation(lab: Lab, password: str, cc: str)
 def test_the_check_runs_as_the_script_user(lab: Lab, password: str, cc: str) -> None:
     """keepalived runs the check (and so CCclient_full, which reads cloud-pk.pem) as the script
     user, never as root: caught in the act in the process list."""
-    users: set[str] = set()
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and len(users) == 0:
+    def caught() -> set[str]:
         _, out = nodes.run(lab.client, cc, "for i in $(seq 40); do ps -eww -o user:32,args --no-headers; "
                            "sleep 0.05; done", timeout=30)
-        users |= {line.split(None, 1)[0] for line in out.splitlines() if CHECK in line and "ps -eww" not in line}
-    assert users == {SCRIPT_USER}, f"the check ran as {users or 'nobody (never caught)'}"
+        return {line.split(None, 1)[0] for line in out.splitlines() if CHECK in line and "ps -eww" not in line}
+    users = wait_until(caught, 10, f"the check caught running on {cc}", interval=0)
+    assert users == {SCRIPT_USER}, f"the check ran as {users}"

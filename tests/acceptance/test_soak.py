@@ -16,6 +16,7 @@ SOAK_S = int(os.environ.get("CCLAB_SOAK_S", "300"))
 PROFILES = ["defaults", "password"]
 
 
+@pytest.mark.timeout(SOAK_S + 600)
 @pytest.mark.parametrize("profile", PROFILES)
 def test_no_unprovoked_vip_move_under_cpu_saturation(lab: Lab, profile: str) -> None:
     lab.configure({cc: bench.CONFIGURATIONS[profile] for cc in lab.ccs})

@@ -36,4 +36,4 @@ def test_a_clc_switch_moves_the_vip_over_unicast(lab: Lab, unicast: dict[str, di
     switch = lab.clc.switch()
     added = lab.wait_for_vip(switch.to_node, since=switch.disabled_at, timeout=bound)
     assert added.at - switch.enabled_at < bound
-    assert lab.wait_steady() == switch.to_node != holder
+    assert lab.wait_steady().holder == switch.to_node != holder
