@@ -37,3 +37,12 @@ def connect() -> docker.DockerClient:
             "start it with `scripts/bootstrap` or `dockerd >/var/log/dockerd.log 2>&1 &`"
         ) from exc
     return client
+
+
+def event_time(client: docker.DockerClient, name: str, action: str, since: float, until: float) -> float | None:
+    """When the engine recorded `action` (die, pause, ...) for container `name` in [since, until]
+    (epoch seconds, the engine's own nanosecond stamp); None if it did not."""
+    found = client.events(since=int(since), until=int(until) + 1, decode=True,
+                          filters={"container": name, "event": action, "type": "container"})
+    stamps = [e["timeNano"] / 1e9 for e in found if e.get("timeNano", 0) / 1e9 >= since - 1e-3]
+    return min(stamps, default=None)

@@ -9,7 +9,7 @@ import matplotlib
 matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402
 
-from cclab.bench import Cycle, holding  # bench imports this module only when it writes a report
+from cclab.cycle import Cycle, holding
 from cclab.events import AddressEvent
 
 STATE_COLOURS = {"ENABLED": "tab:green", "DISABLED": "tab:gray", "LOADED": "tab:blue", "NOTREADY": "tab:red",

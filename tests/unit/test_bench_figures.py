@@ -1,10 +1,11 @@
-"""The benchmark's figures from address events (cclab.bench): time with two holders, percentiles,
+"""The benchmark's figures from address events (cclab.cycle, cclab.bench): time with two holders, percentiles,
 and the markdown table with the article / module ratio."""
 from __future__ import annotations
 
 import pytest
 
 from cclab import bench
+from cclab.cycle import Cycle, two_holders
 from cclab.events import AddressEvent
 
 CCS = ["cc1", "cc2"]
@@ -20,30 +21,30 @@ def removed(node: str, at: float) -> AddressEvent:
 
 def test_a_clean_handover_has_no_two_holders() -> None:
     events = [removed("cc1", 5.0), added("cc2", 5.1)]
-    assert bench.two_holders(events, CCS, 0.0, 10.0, "cc1") == 0.0
+    assert two_holders(events, CCS, 0.0, 10.0, "cc1") == 0.0
 
 
 def test_overlap_is_counted() -> None:
     events = [added("cc2", 5.0), removed("cc1", 5.4)]
-    assert bench.two_holders(events, CCS, 0.0, 10.0, "cc1") == pytest.approx(0.4)
+    assert two_holders(events, CCS, 0.0, 10.0, "cc1") == pytest.approx(0.4)
 
 
 def test_a_killed_holder_drops_its_vip_without_an_event() -> None:
     events = [added("cc2", 3.0)]
-    assert bench.two_holders(events, CCS, 0.0, 10.0, "cc1", gone={"cc1": 2.0}) == 0.0
-    assert bench.two_holders(events, CCS, 0.0, 10.0, "cc1") == pytest.approx(7.0)   # as if it never died
+    assert two_holders(events, CCS, 0.0, 10.0, "cc1", gone={"cc1": 2.0}) == 0.0
+    assert two_holders(events, CCS, 0.0, 10.0, "cc1") == pytest.approx(7.0)   # as if it never died
 
 
 def test_a_paused_holder_still_holds() -> None:
     """A paused container's processes are frozen, its kernel is not: it keeps answering ARP for
     the VIP and forwarding, so its VIP counts until keepalived, thawed, removes it."""
     events = [added("cc2", 3.0), removed("cc1", 8.2)]
-    assert bench.two_holders(events, CCS, 0.0, 10.0, "cc1") == pytest.approx(5.2)
+    assert two_holders(events, CCS, 0.0, 10.0, "cc1") == pytest.approx(5.2)
 
 
 def test_the_window_bounds_the_count() -> None:
     events = [added("cc2", 5.0)]
-    assert bench.two_holders(events, CCS, 6.0, 9.0, "cc1") == pytest.approx(3.0)
+    assert two_holders(events, CCS, 6.0, 9.0, "cc1") == pytest.approx(3.0)
 
 
 def test_percentile_picks_a_measured_value() -> None:
@@ -53,8 +54,8 @@ def test_percentile_picks_a_measured_value() -> None:
     assert bench.percentile([0.7], 0.95) == 0.7
 
 
-def cycle(configuration: str, takeover: float) -> bench.Cycle:
-    return bench.Cycle(configuration, "planned switch", 0, "cc1", "cc2", 0.0,
+def cycle(configuration: str, takeover: float) -> Cycle:
+    return Cycle(configuration, "planned switch", 0, "cc1", "cc2", 0.0,
                        takeover_s=takeover, outage_s=0.1, two_holders_s=0.0, steady_s=takeover + 0.5)
 
 
