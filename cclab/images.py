@@ -20,7 +20,7 @@ from pathlib import Path
 import docker
 from docker.errors import APIError, BuildError, ImageNotFound
 
-from cclab.engine import LABEL_FILTER, LABELS, EngineError
+from cclab.engine import LABELS, EngineError
 
 Log = Callable[[str], None]
 
@@ -118,20 +118,6 @@ def build(
         seconds = time.monotonic() - start
         log(f"[{name}] built {tag} in {seconds:.0f} s")
         return Image(name, tag, image_id, built=True, seconds=seconds)
-
-
-def prune(client: docker.DockerClient, keep: Mapping[str, Image], log: Log = print) -> None:
-    """Remove the lab's older builds (cclab/<name>:<hash> not in `keep`); the root image stays."""
-    current = {image.tag for image in keep.values()}
-    for image in client.images.list(filters={"label": LABEL_FILTER}):
-        for tag in image.tags:
-            repository = tag.rpartition(":")[0]
-            if repository.removeprefix("cclab/") in PARENTS and tag not in current:
-                try:
-                    client.images.remove(tag)
-                    log(f"removed image {tag}")
-                except APIError as exc:  # still used by a container or a newer child image
-                    log(f"kept image {tag}: {exc.explanation}")
 
 
 def assemble_context(

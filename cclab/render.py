@@ -8,7 +8,6 @@ that keepalived.conf is validated by `keepalived -t` exactly as on a CC.
 from __future__ import annotations
 
 import subprocess
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,9 +69,3 @@ def render(params: Mapping[str, Any], outdir: Path, priv_dev: str = "priv0") -> 
     if run.returncode not in (0, 2):
         raise RenderError(f"puppet apply exited {run.returncode}:\n{output}")
     return Rendered((outdir / "keepalived.conf").read_text(), outdir / "CCclient-enabled-check.sh", output)
-
-
-def render_to_temp(params: Mapping[str, Any]) -> tuple[Rendered, tempfile.TemporaryDirectory[str]]:
-    """render() into a fresh temporary directory; the caller cleans it up."""
-    tmp = tempfile.TemporaryDirectory(prefix="cclab-render-")
-    return render(params, Path(tmp.name)), tmp

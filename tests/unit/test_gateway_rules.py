@@ -46,13 +46,6 @@ def test_rules_script_adds_each_rule_once_and_check_tells(rendered: Path) -> Non
     assert forward[-1] == "-A FORWARD -j DROP"  # ours go ahead of the CC's own DROP rules
 
 
-def test_ip_forward_is_kept_across_reboots(rendered: Path) -> None:
-    # render() puts /etc/sysctl.d on a throwaway tmpfs; the manifest names the file.
-    manifest = (Path(__file__).resolve().parents[2] / "manifests" / "gateway.pp").read_text()
-    assert "/etc/sysctl.d/60-eucalyptus-cc-gateway.conf" in manifest
-    assert "net.ipv4.ip_forward = 1" in manifest
-
-
 def test_keepalived_reapplies_the_rules_on_becoming_master(rendered: Path) -> None:
     conf = (rendered / "keepalived.conf").read_text()
     assert f'notify_master "{rendered / "gateway-nat"}" root root' in conf
