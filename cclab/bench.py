@@ -19,6 +19,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import docker
+
 from cclab import nc, nodes
 from cclab.cycle import Cycle, two_holders
 from cclab.engine import docker_name, event_time
@@ -105,32 +107,24 @@ def keepalived_stop(lab: Lab, holder: str) -> Fault:
     return Fault(at, lab.peer(holder), run_on(lab, holder, "systemctl start keepalived"), time.time())
 
 
-def container_kill(lab: Lab, holder: str) -> Fault:
-    survivor = lab.peer(holder)
-    before = time.time()
-    nodes.kill(lab.client, holder)
-    done = time.time()
+def host_fault(fault: Callable[[docker.DockerClient, str], object], event: str,
+               revive: Callable[[docker.DockerClient, str], object]) -> Callable[[Lab, str], Fault]:
+    """The holder's whole container fails (`fault`, seen as the engine's `event`); `revive` brings it back."""
+    def scenario(lab: Lab, holder: str) -> Fault:
+        survivor = lab.peer(holder)
+        before = time.time()
+        fault(lab.client, holder)
+        done = time.time()
 
-    def recover() -> None:
-        # The CLC enables the survivor (how long a real CLC takes to give up on the dead CC is
-        # its own timeout, not ours to measure), then starts the rebooted CC (LOADED -> DISABLED).
-        lab.clc.enable(survivor)
-        nodes.start(lab.client, holder)
-        lab.clc.converge(prefer=survivor)
-    return Fault(engine_time(lab, holder, "die", before), survivor, recover, done)
-
-
-def container_pause(lab: Lab, holder: str) -> Fault:
-    survivor = lab.peer(holder)
-    before = time.time()
-    nodes.pause(lab.client, holder)
-    done = time.time()
-
-    def recover() -> None:
-        lab.clc.enable(survivor)               # as for a killed holder
-        nodes.unpause(lab.client, holder)
-        lab.clc.converge(prefer=survivor)      # the thawed CC still thinks it is ENABLED
-    return Fault(engine_time(lab, holder, "pause", before), survivor, recover, done)
+        def recover() -> None:
+            # The CLC enables the survivor (how long a real CLC takes to give up on the lost CC is
+            # its own timeout, not ours to measure), then brings the revived CC to DISABLED (a
+            # rebooted one is LOADED, a thawed one still thinks it is ENABLED).
+            lab.clc.enable(survivor)
+            revive(lab.client, holder)
+            lab.clc.converge(prefer=survivor)
+        return Fault(engine_time(lab, holder, event, before), survivor, recover, done)
+    return scenario
 
 
 def cc_notready(lab: Lab, holder: str) -> Fault:
@@ -146,8 +140,8 @@ SCENARIOS: dict[str, Callable[[Lab, str], Fault]] = {
     "planned switch": planned_switch,
     "keepalived SIGKILL": keepalived_sigkill,
     "keepalived stop": keepalived_stop,
-    "container kill": container_kill,
-    "container pause": container_pause,
+    "container kill": host_fault(nodes.kill, "die", nodes.start),
+    "container pause": host_fault(nodes.pause, "pause", nodes.unpause),
     "CC NOTREADY": cc_notready,
 }
 
