@@ -18,9 +18,9 @@ from typing import Any
 
 from .faults import FaultSpec
 from .network import NetworkHook
-from .soap import DESCRIBE, Message, reply
+from .soap import DESCRIBE, Message, ServiceId, reply
 from .statedir import StateDir
-from .states import ClusterController, State
+from .states import CloudView, ClusterController, State
 
 Log = Callable[[str], None]
 ENABLE = "EnableService"
@@ -77,11 +77,12 @@ class LiveCC:
         """The response, and whether the network hook must restore the ENABLED tables."""
         with self._lock:
             before = self._cc.state
+            view = CloudView(request.services, request.disabled_services, request.notready_services)
             if request.operation == DESCRIBE:
-                response = reply(request, True, self._cc.describe(request.epoch, request.service_ids))
+                response = reply(request, True, self._cc.describe(request.epoch, request.service_ids, view))
             else:
                 ok = self._cc.transition(request.operation, request.epoch, request.service_ids,
-                                         self._failures())
+                                         self._failures(), view)
                 response = reply(request, ok)
             state = self._publish()
             # Like the source's kick_network: only when EnableService changes the state.
@@ -163,15 +164,19 @@ class LiveCC:
             "local_state": cc.state.wire,
             "local_epoch": cc.local_epoch,
             "details": cc.details,
-            "service_id": {
-                "partition": cc.service_id.partition,
-                "type": cc.service_id.type,
-                "name": cc.service_id.name,
-                "uris": list(cc.service_id.uris),
-            },
+            "service_id": _service_json(cc.service_id),
+            "cloud_address": cc.cloud_address,
+            "services": [_service_json(s) for s in cc.view.services],
+            "disabled_services": [_service_json(s) for s in cc.view.disabled],
+            "notready_services": [_service_json(s) for s in cc.view.notready],
             "started_at": self._started_at,
             "state_since": self._state_since,
         }
+
+
+def _service_json(service: ServiceId) -> dict[str, Any]:
+    return {"partition": service.partition, "type": service.type, "name": service.name,
+            "uris": list(service.uris)}
 
 
 def _on_off(on: bool) -> str:

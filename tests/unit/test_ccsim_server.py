@@ -127,6 +127,7 @@ def test_a_started_simulator_is_loaded_and_says_so_in_state_json(sim: Sim) -> No
         "service_id": {"partition": "unset", "type": "cluster", "name": "self",
                        "uris": ["http://10.231.45.11:8774/axis2/services/EucalyptusCC",
                                 "http://10.231.46.11:8774/axis2/services/EucalyptusCC"]},
+        "cloud_address": None, "services": [], "disabled_services": [], "notready_services": [],
     }
     assert state["state_since"] == state["started_at"]
     assert (sim.state_dir / "state.json").stat().st_mode & 0o777 == 0o644
@@ -154,6 +155,30 @@ def test_the_clc_conversation_over_http(sim: Sim) -> None:
     assert len(requests) == 4
     assert requests[0].startswith("ccsim: 127.0.0.1 DescribeServices 200 return=true statuses=LOADED ")
     assert requests[2].startswith("ccsim: 127.0.0.1 EnableService 200 return=true state=ENABLED ")
+
+
+def test_what_a_describe_services_does_to_the_cc(sim: Sim) -> None:
+    """The CLC's lists replace the CC's own; its eucalyptus service gives the CC its cloud address;
+    a CC still named self takes the first type=cluster serviceId with a uri as its identity. A
+    question with no lists (a check's) empties the lists but leaves the address and the name."""
+    clc = ServiceId(partition="eucalyptus", type="eucalyptus", name="eucalyptus",
+                    uris=("http://10.231.46.1:8773/services/Eucalyptus",))
+    walrus = ServiceId(partition="walrus", type="walrus", name="walrus", uris=("http://10.231.46.30:8773/",))
+    assert sim.ctl("version", "3.3") == (0, "", "")
+    sim.call(Message("DescribeServices", epoch=4, services=(clc,), disabled_services=(walrus,),
+                     service_ids=(ServiceId(type="cluster", name="nameless"), REGISTERED)))
+    code, out, _ = sim.ctl("state", "--json")
+    state = json.loads(out)
+    assert (code, state["cloud_address"], state["local_epoch"], state["service_id"]["name"]) == (
+        0, "10.231.46.1", 4, "cc1_c1")
+    assert state["services"] == [{"partition": "eucalyptus", "type": "eucalyptus", "name": "eucalyptus",
+                                  "uris": ["http://10.231.46.1:8773/services/Eucalyptus"]}]
+    assert [s["type"] for s in state["disabled_services"]] == ["walrus"] and state["notready_services"] == []
+    sim.call(describe(ServiceId(type="cluster"), epoch=0))
+    state = sim.state()
+    assert state is not None
+    assert (state["cloud_address"], state["services"], state["disabled_services"], state["local_epoch"],
+            state["service_id"]["name"]) == ("10.231.46.1", [], [], 0, "cc1_c1")
 
 
 def test_bad_requests_get_soap_client_faults_or_http_errors(sim: Sim) -> None:
