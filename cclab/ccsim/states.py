@@ -35,7 +35,7 @@ class State(enum.Enum):
 
 
 VERSIONS = ("3.1", "3.3")
-DEFAULT_VERSION = "3.1"
+DEFAULT_VERSION = "3.3"
 SELF_NAME = "self"             # the CC's name until a DescribeServices names it
 UNSET_PARTITION = "unset"
 CC_PORT = 8774

@@ -1,5 +1,8 @@
 """The CCclient_full stand-in: its exact stdout and stderr bytes and exit codes in every case,
-against the simulator and against a canned server; and eucalyptus.conf parsing."""
+against the simulator and against a canned server; and eucalyptus.conf parsing.
+
+The simulators here play 3.1 unless a test says otherwise: the stock client's type=cc question
+gets statuses only from 3.1 and 3.2 (3.3+ answers it with nothing)."""
 from __future__ import annotations
 
 import io
@@ -83,8 +86,12 @@ def fofo(tmp_path: Path) -> Path:
 # --- a simulator subprocess ------------------------------------------------------------------
 
 class Sim:
+    """A simulated CC, version 3.1."""
+
     def __init__(self, state_dir: Path) -> None:
         self.state_dir = state_dir
+        state_dir.mkdir(parents=True, exist_ok=True)
+        (state_dir / "version").write_text("3.1\n")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "cclab.ccsim.server", "--port", "0", "--bind", HOST,
              "--advertise", "10.231.45.11", "--advertise", "10.231.46.11",

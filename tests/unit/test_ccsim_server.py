@@ -122,7 +122,7 @@ def test_a_started_simulator_is_loaded_and_says_so_in_state_json(sim: Sim) -> No
     assert state is not None and sim.process is not None
     assert state["port"] > 0
     assert {k: v for k, v in state.items() if k not in ("port", "started_at", "state_since")} == {
-        "pid": sim.process.pid, "running": True, "listening": True, "version": "3.1", "network": "off", "fault": None,
+        "pid": sim.process.pid, "running": True, "listening": True, "version": "3.3", "network": "off", "fault": None,
         "state": "LOADED", "local_state": "LOADED", "local_epoch": 0, "details": "ERRORS=0",
         "service_id": {"partition": "unset", "type": "cluster", "name": "self",
                        "uris": ["http://10.231.45.11:8774/axis2/services/EucalyptusCC",
@@ -311,7 +311,7 @@ def test_ctl_reports_bad_input_in_one_line(sim: Sim, capsys: pytest.CaptureFixtu
     assert usage.value.code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("ccsim-ctl: argument version: invalid choice: '3.2'")
-    assert sim.state()["fault"] is None and sim.state()["version"] == "3.1"  # type: ignore[index]
+    assert sim.state()["fault"] is None and sim.state()["version"] == "3.3"  # type: ignore[index]
 
 
 def test_the_server_ignores_a_malformed_control_file_and_says_so_once(sim: Sim) -> None:

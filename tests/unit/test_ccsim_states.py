@@ -29,7 +29,7 @@ def test_a_started_cc_is_loaded_epoch_0_errors_0_named_self_with_one_uri_per_ip(
                              uris=("http://10.0.0.5:8774/axis2/services/EucalyptusCC",
                                    "http://10.0.1.5:8774/axis2/services/EucalyptusCC")),
         local_state="LOADED", local_epoch=0, details=("ERRORS=0",))
-    assert (cc.version, cc.view, cc.cloud_address) == ("3.1", CloudView(), None)
+    assert (cc.version, cc.view, cc.cloud_address) == ("3.3", CloudView(), None)
 
 
 def test_wire_names_hide_shutdowncc_only() -> None:
