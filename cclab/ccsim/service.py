@@ -38,6 +38,7 @@ class LiveCC:
         self._log = log
         self._clock = clock
         self._fault: FaultSpec | None = None
+        self._ws_security = False
         self._port = 0
         self._listening = False
         self._running = True
@@ -120,6 +121,14 @@ class LiveCC:
             self._network_on = on
             self._publish()
 
+    def set_ws_security(self, on: bool) -> None:
+        """Whether requests must be signed (the CC has a cloud-cert.pem); for state.json and the log."""
+        with self._lock:
+            if on != self._ws_security:
+                self._log(f"WS-Security {_on_off(on)}")
+            self._ws_security = on
+            self._publish()
+
     def set_listening(self, listening: bool, port: int) -> None:
         with self._lock:
             self._listening, self._port = listening, port
@@ -160,6 +169,7 @@ class LiveCC:
             "version": cc.version,
             "fault": None if self._fault is None else str(self._fault),
             "network": _on_off(self._network_on),
+            "ws_security": _on_off(self._ws_security),
             "state": cc.state.value,
             "local_state": cc.state.wire,
             "local_epoch": cc.local_epoch,

@@ -36,8 +36,9 @@ STOCK_ASK = ServiceId(type="cc", name="self", uris=("http://localhost:8774",))
 class Sim:
     """One simulator process and the helpers to talk to it."""
 
-    def __init__(self, state_dir: Path) -> None:
+    def __init__(self, state_dir: Path, eucalyptus: Path | None = None) -> None:
         self.state_dir = state_dir
+        self.eucalyptus = eucalyptus or state_dir      # where its cloud-cert.pem would be
         self.log_path = state_dir.parent / f"{state_dir.name}.log"
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -46,7 +47,8 @@ class Sim:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "cclab.ccsim.server", "--port", "0", "--bind", HOST,
                  "--advertise", "10.231.45.11", "--advertise", "10.231.46.11",
-                 "--state-dir", str(self.state_dir)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
+                 "--state-dir", str(self.state_dir), "--eucalyptus", str(self.eucalyptus)],
+                cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
         pid = self.process.pid
         wait_until(lambda: (self.state() or {}).get("pid") == pid and self.state()["listening"], 10,
                    "the simulator to listen")
@@ -123,7 +125,7 @@ def test_a_started_simulator_is_loaded_and_says_so_in_state_json(sim: Sim) -> No
     assert state["port"] > 0
     assert {k: v for k, v in state.items() if k not in ("port", "started_at", "state_since")} == {
         "pid": sim.process.pid, "running": True, "listening": True, "version": "3.3", "network": "off", "fault": None,
-        "state": "LOADED", "local_state": "LOADED", "local_epoch": 0, "details": "ERRORS=0",
+        "ws_security": "off", "state": "LOADED", "local_state": "LOADED", "local_epoch": 0, "details": "ERRORS=0",
         "service_id": {"partition": "unset", "type": "cluster", "name": "self",
                        "uris": ["http://10.231.45.11:8774/axis2/services/EucalyptusCC",
                                 "http://10.231.46.11:8774/axis2/services/EucalyptusCC"]},
