@@ -23,6 +23,15 @@ def test_every_lab_gets_its_own() -> None:
     assert generate().private_key_pem != generate().private_key_pem
 
 
+def test_the_certificate_never_shows_a_line_of_the_key() -> None:
+    """What tests/acceptance/test_secrets.py searches world-readable files for: each line of the
+    key's PEM body and its first 24 characters. The certificate is world-readable on the CCs."""
+    for _ in range(20):
+        keys = generate()
+        body = [line for line in keys.private_key_pem.splitlines() if not line.startswith("-----")]
+        assert not any(fragment in keys.certificate_pem for line in body for fragment in (line, line[:24]))
+
+
 def test_the_repr_never_shows_the_key() -> None:
     keys = generate()
     body = [line for line in keys.private_key_pem.splitlines() if not line.startswith("-----")]
