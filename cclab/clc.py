@@ -2,6 +2,7 @@
 
 Like the real CLC it keeps at most one CC of the partition ENABLED: a switch disables the ENABLED
 CC and then enables the other; a LOADED CC (just restarted) is brought to DISABLED by StartService.
+Like the real CLC it signs every request with the cloud's key (a `Signer`), as the CCs demand.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 
 from cclab.ccsim.soap import DESCRIBE, Message, ServiceId, ServiceStatus
 from cclab.ccsim.transport import call, endpoint
+from cclab.ccsim.wssec import Signer
 
 PORT = 8774
 PARTITION = "c1"
@@ -34,9 +36,10 @@ class Switch:
 class Clc:
     """Talks to each CC at its public address, as the CLC does."""
 
-    def __init__(self, addresses: Mapping[str, str], timeout: float = 3.0) -> None:
+    def __init__(self, addresses: Mapping[str, str], timeout: float = 3.0, signer: Signer | None = None) -> None:
         self.addresses = dict(addresses)      # node -> address the CC answers on
         self.timeout = timeout
+        self.signer = signer                  # the cloud key pair; None sends unsigned requests
         self.epoch = 0
 
     def service_id(self, node: str) -> ServiceId:
@@ -48,7 +51,7 @@ class Clc:
         request = Message(operation=operation, correlation_id=str(uuid.uuid4()), user_id="eucalyptus",
                           epoch=self.epoch, service_ids=(self.service_id(node),))
         try:
-            return call(self.addresses[node], PORT, request, self.timeout)
+            return call(self.addresses[node], PORT, request, self.timeout, self.signer)
         except (OSError, ValueError) as exc:
             raise ClcError(f"{node}: {operation} got no answer: {exc}") from exc
 

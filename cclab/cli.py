@@ -76,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
                 for line in map(describe, lab.status()):
                     print(line)
         elif args.command == "failover":
+            lab.adopt_cloud_keys()    # the lab `up` made in another process has its own key pair
             demo.switch_and_time(lab, args.to)
         elif args.command == "down":
             lab.down()

@@ -2,9 +2,7 @@
 status and teardown."""
 from __future__ import annotations
 
-import base64
 import json
-import secrets
 import shlex
 import time
 from collections.abc import Callable, Mapping
@@ -15,7 +13,8 @@ from typing import Any
 
 import docker
 
-from cclab import images, keepalived, nc, nodes, puppet
+from cclab import cloudkeys, images, keepalived, nc, nodes, puppet
+from cclab.ccsim.wssec import Signer
 from cclab.clc import Clc
 from cclab.engine import connect, docker_name
 from cclab.events import AddressEvent, raw_log, vip_events
@@ -32,6 +31,8 @@ REPORTS = REPO / "reports"
 GATEWAY_COMMENT = "eucalyptus_cc_gateway"
 PRELOAD = "/var/run/eucalyptus/net/iptables-preload"
 KEEPALIVED_MARK = "--- keepalived"
+CLOUD_CERT = "/var/lib/eucalyptus/keys/cloud-cert.pem"   # each CC's copy of the cloud's certificate
+CLOUD_PK = "/var/lib/eucalyptus/keys/cloud-pk.pem"       # where the module puts cloud_pk (eucalyptus_home /)
 
 
 class LabError(RuntimeError):
@@ -56,7 +57,7 @@ class Lab:
         self.ccs = [node.name for node in topology.by_role("cc")]
         self.vip = str(topology.vip)
         self.clc = Clc({cc: str(topology.node(cc).addresses[topology.public_network]) for cc in self.ccs})
-        self.cloud_pk = throwaway_key()
+        self.use_cloud_keys(cloudkeys.generate())   # this lab's own cloud key pair, never committed
 
     @classmethod
     def from_file(cls, path: Path | None = None, log: Log = print) -> Lab:
@@ -71,6 +72,7 @@ class Lab:
         nodes.remove_all(self.client, self.log)
         built = images.build_all(self.client, self.log)
         nodes.create_all(self.client, self.topology, images.role_images(built), log=self.log)
+        self.put_cloud_cert()
         self.route_ncs()
         self.configure(overrides)
         self.log("CLC: starting both CCs and enabling one")
@@ -98,6 +100,34 @@ class Lab:
         pub_dev = nodes.interface_for(self.client, self.topology.node(cc), self.topology.public_network)
         return puppet.class_params(self.topology, self.topology.node(cc), self.priv_dev(cc),
                                    {"cloud_pk": self.cloud_pk, "pub_dev": pub_dev, **(overrides or {})})
+
+    def use_cloud_keys(self, keys: cloudkeys.CloudKeys) -> None:
+        """The cloud key pair: the CLC signs with it, `cloud_pk` ships its key, the CCs get its certificate."""
+        self.cloud_keys, self.cloud_pk = keys, keys.private_key_pem
+        self.clc.signer = Signer.from_pem(keys.private_key_pem, keys.certificate_pem)
+
+    def adopt_cloud_keys(self) -> None:
+        """Sign with the key pair of a lab that another process brought up (this instance made a new
+        one): read back from the first running CC, where `up` and the module put it."""
+        for cc in self.ccs:
+            if self.container_state(cc) != "running":
+                continue
+            pk_code, private_key = nodes.run(self.client, cc, ["cat", CLOUD_PK], timeout=10)
+            cert_code, certificate = nodes.run(self.client, cc, ["cat", CLOUD_CERT], timeout=10)
+            if pk_code or cert_code:       # the output is not shown: it may hold the key
+                raise LabError(f"{cc}: cannot read the lab's cloud key pair ({CLOUD_PK}, {CLOUD_CERT})")
+            try:
+                self.use_cloud_keys(cloudkeys.CloudKeys(certificate, private_key))
+            except ValueError:
+                raise LabError(f"{cc}: {CLOUD_PK} and {CLOUD_CERT} do not hold a key pair") from None
+            return
+        raise LabError("no CC is running: there is no lab to take the cloud key pair from")
+
+    def put_cloud_cert(self) -> None:
+        """Each CC's cloud-cert.pem is this lab's certificate; from the next request on, the CC
+        accepts only requests signed with this lab's key (it reads the file per request)."""
+        for cc in self.ccs:
+            nodes.put_file(self.client, cc, CLOUD_CERT, self.cloud_keys.certificate_pem, mode=0o644)
 
     def route_ncs(self) -> None:
         """The NCs' default gateway is the VIP (Docker gave them the host's bridge address)."""
@@ -306,13 +336,6 @@ class Lab:
 
     def vip_events(self, since: float = 0.0) -> list[AddressEvent]:
         return vip_events(self.client, self.ccs, self.vip, since)
-
-
-def throwaway_key() -> str:
-    """A random PEM-shaped stand-in for cloud-pk.pem, new every run (the simulator checks no
-    signatures), so that no real or committed key is ever needed and leaks can be searched for."""
-    body = base64.b64encode(secrets.token_bytes(96)).decode()
-    return f"-----BEGIN PRIVATE KEY-----\n{body}\n-----END PRIVATE KEY-----\n"
 
 
 def describe(status: NodeStatus) -> str:

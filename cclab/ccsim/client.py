@@ -18,11 +18,15 @@ Same steps, same order, same bytes as the real client (maint-3.1..4.4):
 Everything goes to stdout (the client uses printf) except the logprintfl() line of a policy that
 does not load, which goes to stderr (logging to a file is never set up in the client).
 
+With WS-Security (the default) the request is signed as Rampart/C signs it under the policy:
+with the key of rampc:PrivateKey (cloud-pk.pem) and the certificate of rampc:Certificate
+(cloud-cert.pem), a 300 s Timestamp, the Body and the WS-Addressing headers (wssec.Signer).
+
 Inferences, not read in source: what the Axis2 trace lines look like; that a policy "loads"
 when it is well-formed XML whose root is a Policy element; that signing fails (so the request
 gets no answer: `failed NULL`) when a key or certificate file named in the policy's
-RampartConfig is unreadable. Commands the simulator does not implement (describeInstances...)
-print `unrecognized operation '<command>'`, exit 1. Requests are not actually signed.
+RampartConfig is unreadable or is not a PEM key or certificate. Commands the simulator does not
+implement (describeInstances...) print `unrecognized operation '<command>'`, exit 1.
 """
 from __future__ import annotations
 
@@ -31,12 +35,14 @@ import sys
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TextIO
 from urllib.parse import urlsplit
 
 from .euca_conf import ConfError, get_conf_var
 from .soap import DESCRIBE, Message, ServiceId, SoapError
 from .transport import TransportError, call, endpoint
+from .wssec import Signer
 
 USAGE = "USAGE: CCclient <host:port> <command> <opts>\n"
 FOFO = "/tmp/fofo"
@@ -52,6 +58,14 @@ COMMANDS = {
 }
 _RAMPART_NS = "http://ws.apache.org/rampart/c/policy"
 _KEY_ELEMENTS = ("ReceiverCertificate", "Certificate", "PrivateKey")
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What the client takes from cc-client-policy.xml's RampartConfig."""
+    files: tuple[str, ...]          # every key and certificate file it names
+    certificate: str | None         # rampc:Certificate, sent as the BinarySecurityToken
+    private_key: str | None         # rampc:PrivateKey, the signing key
 
 
 class _Trace:
@@ -114,34 +128,31 @@ def main(argv: list[str] | None = None, environ: Mapping[str, str] | None = None
         if "AXIS2C_HOME" not in env:
             out.write("must have AXIS2C_HOME set\n")
             return 1
-        keys: list[str] = []
+        loaded: Policy | None = None
         if use_wssec:
-            loaded = _load_policy(policy)
+            loaded = load_policy(policy)
             if loaded is None:
                 err.write(f"[{time.ctime()}][{os.getpid():06d}][{'EUCAERROR':<10}] "
                           f"InitWSSEC(): ERROR could not initialize policy file {policy}\n")
                 out.write(f"cannot initialize WS-SEC policy ({policy})\n")
                 return 1
-            keys = loaded
         command = argv[2]
         if command not in COMMANDS:
             out.write(f"unrecognized operation '{command}'\n")
             return 1
-        return _run(command, COMMANDS[command], url, keys, trace, out)
+        return _run(command, COMMANDS[command], url, loaded, trace, out)
     finally:
         trace.close()
 
 
-def _run(command: str, operation: str, url: str, keys: list[str], trace: _Trace, out: TextIO) -> int:
+def _run(command: str, operation: str, url: str, policy: Policy | None, trace: _Trace, out: TextIO) -> int:
     request = request_for(operation)
     try:
-        unreadable = [path for path in keys if not os.access(path, os.R_OK)]
-        if unreadable:
-            raise TransportError(f"[rampart] cannot load {unreadable[0]}: the request cannot be signed")
+        signer = None if policy is None else _signer(policy)
         parts = urlsplit(url)
         if not parts.hostname:
             raise TransportError(f"no host in {url}")
-        response = call(parts.hostname, parts.port or 80, request, SAFETY_TIMEOUT)
+        response = call(parts.hostname, parts.port or 80, request, SAFETY_TIMEOUT, signer)
     except (TransportError, SoapError, ValueError) as exc:   # ValueError: a bad port in the URL
         trace.write("error", f"CCclient_full: {operation}: {exc}")
         out.write(f"ERROR: {operation} failed NULL\n")
@@ -161,7 +172,7 @@ def _run(command: str, operation: str, url: str, keys: list[str], trace: _Trace,
     return 0
 
 
-def _load_policy(path: str) -> list[str] | None:
+def load_policy(path: str) -> Policy | None:
     """The key and certificate files the policy names; None if the policy does not load."""
     try:
         root = ET.parse(path).getroot()
@@ -169,8 +180,27 @@ def _load_policy(path: str) -> list[str] | None:
         return None
     if root.tag.rsplit("}", 1)[-1] != "Policy":
         return None
-    return [(node.text or "").strip() for name in _KEY_ELEMENTS
-            for node in root.iter(f"{{{_RAMPART_NS}}}{name}")]
+    named = {name: [(node.text or "").strip() for node in root.iter(f"{{{_RAMPART_NS}}}{name}")]
+             for name in _KEY_ELEMENTS}
+    return Policy(files=tuple(path for name in _KEY_ELEMENTS for path in named[name]),
+                  certificate=next(iter(named["Certificate"]), None),
+                  private_key=next(iter(named["PrivateKey"]), None))
+
+
+def _signer(policy: Policy) -> Signer:
+    """Rampart's signing setup; TransportError (the request is never sent) if it cannot be made."""
+    unreadable = [path for path in policy.files if not os.access(path, os.R_OK)]
+    if unreadable:
+        raise TransportError(f"[rampart] cannot load {unreadable[0]}: the request cannot be signed")
+    if policy.certificate is None or policy.private_key is None:
+        raise TransportError("[rampart] the policy names no Certificate or no PrivateKey: "
+                             "the request cannot be signed")
+    try:
+        with open(policy.private_key, "rb") as key, open(policy.certificate, "rb") as certificate:
+            return Signer.from_pem(key.read(), certificate.read())
+    except (OSError, ValueError) as exc:
+        raise TransportError(f"[rampart] cannot load {policy.private_key} and {policy.certificate}: "
+                             f"{exc}") from None
 
 
 def _c(value: str | None) -> str:

@@ -1,8 +1,9 @@
 """The simulated CC's SOAP endpoint: `python3 -m ccsim.server [--port 8774] [--state-dir DIR]`.
 
 Answers POST /axis2/services/EucalyptusCC with the operations of soap.py, like a real CC that
-just (re)started: LOADED, epoch 0, no fault. WS-Security is NOT simulated: the real CC rejects
-unsigned requests with a SOAP fault, this one accepts them and ignores any Security header.
+just (re)started: LOADED, epoch 0, no fault. While `$EUCALYPTUS/var/lib/eucalyptus/keys/
+cloud-cert.pem` exists (--eucalyptus), every request must be WS-Security signed as the real CC
+wants it (wssec.py) or it gets the real CC's SOAP fault; without that file nothing is checked.
 
 Every 0.1 s it re-reads `<state-dir>/fault`, `<state-dir>/version` and `<state-dir>/network`
 (see statedir.py and faults.py); every second it runs the CC's self-check and, while the network
@@ -48,6 +49,7 @@ from .soap import (
 )
 from .statedir import DEFAULT_STATE_DIR, NETWORK_SWITCH, StateDir, StateDirError
 from .states import DEFAULT_VERSION, ClusterController
+from .wssec import WsSecError, cloud_cert_path, verify
 
 POLL_SECONDS = 0.1          # control files are re-read this often
 TICK_SECONDS = 1.0          # the CC's monitor loop runs its self-check this often
@@ -56,8 +58,10 @@ GARBAGE = b"<?xml version='1.0'?>\n<soapenv:Envelope><oops>this is not </xml>\n"
 MAX_BODY = 1 << 20
 
 
-def make_handler(live: LiveCC, stopping: threading.Event, log: Log) -> type[BaseHTTPRequestHandler]:
-    """A request-handler class bound to one LiveCC (no module-level state)."""
+def make_handler(live: LiveCC, stopping: threading.Event, log: Log,
+                 cloud_cert: Path | None = None) -> type[BaseHTTPRequestHandler]:
+    """A request-handler class bound to one LiveCC (no module-level state). Requests must be
+    signed while `cloud_cert` (the CC's cloud-cert.pem) exists."""
 
     class Handler(BaseHTTPRequestHandler):
         server_version = "ccsim"
@@ -79,7 +83,12 @@ def make_handler(live: LiveCC, stopping: threading.Event, log: Log) -> type[Base
                 self._send(200, GARBAGE, started, "-", "garbage")
                 return
             try:
+                if cloud_cert is not None:
+                    _check_security(body, self.headers.get("SOAPAction"), cloud_cert)
                 request = _request(body, self.headers.get("SOAPAction"))
+            except WsSecError as exc:
+                self._send(500, encode_fault(exc.fault), started, "-", f"refused: {exc.fault.string}")
+                return
             except SoapError as exc:
                 fault = encode_fault(Fault("soapenv:Client", str(exc)))
                 self._send(500, fault, started, "-", f"fault: {exc}")
@@ -145,6 +154,19 @@ def _kind(fault: FaultSpec | None) -> str | None:
     return None if fault is None else fault.kind
 
 
+def _check_security(body: bytes, soap_action: str | None, cloud_cert: Path) -> None:
+    """WS-Security as the CC checks it (wssec.verify) while cloud-cert.pem exists; the file is
+    read per request, so a certificate put in place (or replaced) counts from the next request."""
+    operation_from_soap_action(soap_action)     # Axis2 dispatches before Rampart runs
+    try:
+        pem: bytes | None = cloud_cert.read_bytes()
+    except FileNotFoundError:
+        return                                  # no cloud-cert.pem: the simulator checks nothing
+    except OSError:
+        pem = None                              # there but unreadable: the CC refuses everything
+    verify(body, pem)
+
+
 def _request(body: bytes, soap_action: str | None) -> Message:
     """Decode and sanity-check a request; SoapError says what is wrong."""
     named = operation_from_soap_action(soap_action)
@@ -202,9 +224,10 @@ class Supervisor:
     """Applies the control files, runs the self-check, and keeps the listener in step."""
 
     def __init__(self, live: LiveCC, listener: Listener, state_dir: StateDir, log: Log,
-                 network_default: bool = False) -> None:
+                 network_default: bool = False, cloud_cert: Path | None = None) -> None:
         self._live, self._listener, self._state_dir, self._log = live, listener, state_dir, log
         self._network_default = network_default
+        self._cloud_cert = cloud_cert
         self._complaint = ""
 
     def run(self, stopping: threading.Event) -> None:
@@ -239,6 +262,7 @@ class Supervisor:
                 return
             self._log(f"listening again on port {self._listener.port}")
         self._live.set_listening(self._listener.is_open, self._listener.port)
+        self._live.set_ws_security(self._cloud_cert is not None and self._cloud_cert.exists())
         self._live.set_fault(fault)             # recorded once in effect, so ctl can wait for it
 
     def _complain(self, message: str) -> None:
@@ -254,6 +278,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
     parser.add_argument("--advertise", action="append", metavar="IP", type=_ipv4,
                         help="an address for the CC's uris (repeatable; default: every local IPv4)")
+    parser.add_argument("--eucalyptus", type=Path, metavar="DIR",
+                        default=Path(os.environ.get("EUCALYPTUS") or "/"),
+                        help="EUCALYPTUS: cloud-cert.pem is in DIR/var/lib/eucalyptus/keys (requests "
+                             "must be signed while it exists), iptables-preload and iptables-state "
+                             "in DIR/var/run/eucalyptus/net (default: $EUCALYPTUS, else /)")
     network = parser.add_argument_group("the CC's iptables cycle")
     network.add_argument("--network-default", choices=tuple(NETWORK_SWITCH), default="off",
                          help="the network switch while <state-dir>/network says nothing "
@@ -261,10 +290,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     network.add_argument("--iptables-dir", type=Path, metavar="DIR",
                          help="the directory holding iptables, iptables-save and iptables-restore "
                               "(default: each found on PATH)")
-    network.add_argument("--eucalyptus", type=Path, metavar="DIR",
-                         default=Path(os.environ.get("EUCALYPTUS") or "/"),
-                         help="EUCALYPTUS: iptables-preload and iptables-state are in "
-                              "DIR/var/run/eucalyptus/net (default: $EUCALYPTUS, else /)")
     network.add_argument("--iptables-timeout", type=_seconds, default=COMMAND_TIMEOUT, metavar="SECONDS",
                          help=f"time limit of one iptables step (default: {COMMAND_TIMEOUT:g})")
     return parser.parse_args(argv)
@@ -316,7 +341,9 @@ def main(argv: list[str] | None = None, log: Log = stderr_log) -> int:
     except (OSError, StateDirError) as exc:
         log(f"cannot use the state directory {args.state_dir}: {exc}")
         return 1
-    listener = Listener(args.bind, args.port, make_handler(live, stopping, log))
+    cloud_cert = cloud_cert_path(args.eucalyptus)
+    live.set_ws_security(cloud_cert.exists())
+    listener = Listener(args.bind, args.port, make_handler(live, stopping, log, cloud_cert))
     try:
         listener.open()
     except OSError as exc:
@@ -329,9 +356,10 @@ def main(argv: list[str] | None = None, log: Log = stderr_log) -> int:
         f"uris {' '.join(cc.service_id.uris) or '(none)'}, state in {state_dir.path}")
     log(f"network {'on' if network_on else 'off'}: {tools.iptables}, {tools.iptables_save}, "
         f"{tools.iptables_restore}; files in {net_dir(args.eucalyptus)}")
+    log(f"WS-Security {'on' if cloud_cert.exists() else 'off'} while {cloud_cert} exists")
     notify()
     try:
-        Supervisor(live, listener, state_dir, log, network_default).run(stopping)
+        Supervisor(live, listener, state_dir, log, network_default, cloud_cert).run(stopping)
     finally:
         listener.close()
         live.stop()

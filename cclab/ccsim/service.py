@@ -18,9 +18,9 @@ from typing import Any
 
 from .faults import FaultSpec
 from .network import NetworkHook
-from .soap import DESCRIBE, Message, reply
+from .soap import DESCRIBE, Message, ServiceId, reply
 from .statedir import StateDir
-from .states import ClusterController, State
+from .states import CloudView, ClusterController, State
 
 Log = Callable[[str], None]
 ENABLE = "EnableService"
@@ -38,6 +38,7 @@ class LiveCC:
         self._log = log
         self._clock = clock
         self._fault: FaultSpec | None = None
+        self._ws_security = False
         self._port = 0
         self._listening = False
         self._running = True
@@ -77,11 +78,12 @@ class LiveCC:
         """The response, and whether the network hook must restore the ENABLED tables."""
         with self._lock:
             before = self._cc.state
+            view = CloudView(request.services, request.disabled_services, request.notready_services)
             if request.operation == DESCRIBE:
-                response = reply(request, True, self._cc.describe(request.epoch, request.service_ids))
+                response = reply(request, True, self._cc.describe(request.epoch, request.service_ids, view))
             else:
                 ok = self._cc.transition(request.operation, request.epoch, request.service_ids,
-                                         self._failures())
+                                         self._failures(), view)
                 response = reply(request, ok)
             state = self._publish()
             # Like the source's kick_network: only when EnableService changes the state.
@@ -117,6 +119,14 @@ class LiveCC:
             if on != self._network_on:
                 self._log(f"network {_on_off(on)}")
             self._network_on = on
+            self._publish()
+
+    def set_ws_security(self, on: bool) -> None:
+        """Whether requests must be signed (the CC has a cloud-cert.pem); for state.json and the log."""
+        with self._lock:
+            if on != self._ws_security:
+                self._log(f"WS-Security {_on_off(on)}")
+            self._ws_security = on
             self._publish()
 
     def set_listening(self, listening: bool, port: int) -> None:
@@ -159,19 +169,24 @@ class LiveCC:
             "version": cc.version,
             "fault": None if self._fault is None else str(self._fault),
             "network": _on_off(self._network_on),
+            "ws_security": _on_off(self._ws_security),
             "state": cc.state.value,
             "local_state": cc.state.wire,
             "local_epoch": cc.local_epoch,
             "details": cc.details,
-            "service_id": {
-                "partition": cc.service_id.partition,
-                "type": cc.service_id.type,
-                "name": cc.service_id.name,
-                "uris": list(cc.service_id.uris),
-            },
+            "service_id": _service_json(cc.service_id),
+            "cloud_address": cc.cloud_address,
+            "services": [_service_json(s) for s in cc.view.services],
+            "disabled_services": [_service_json(s) for s in cc.view.disabled],
+            "notready_services": [_service_json(s) for s in cc.view.notready],
             "started_at": self._started_at,
             "state_since": self._state_since,
         }
+
+
+def _service_json(service: ServiceId) -> dict[str, Any]:
+    return {"partition": service.partition, "type": service.type, "name": service.name,
+            "uris": list(service.uris)}
 
 
 def _on_off(on: bool) -> str:

@@ -4,6 +4,11 @@ Modelled on cluster/handlers-state.c and the monitor loop of cluster/handlers.c 
 maint-3.3). The caller runs `tick` once a second and passes, to `tick` and `transition`, the
 number of failing health checks of the environment (0 = healthy), which is what the real CC's
 ccCheckState() counts before adding one for a shut-down CC.
+
+Every request also carries the CLC's view of the cloud (its services, disabledServices and
+notreadyServices lists); the CC keeps the last one it took (handlers.c, initialize()): 3.1 takes
+it from every request, 3.3+ along with the epoch (DescribeServices always, a transition when its
+epoch is not lower). The `eucalyptus` service's first uri gives the CC its cloud address.
 """
 from __future__ import annotations
 
@@ -30,7 +35,7 @@ class State(enum.Enum):
 
 
 VERSIONS = ("3.1", "3.3")
-DEFAULT_VERSION = "3.1"
+DEFAULT_VERSION = "3.3"
 SELF_NAME = "self"             # the CC's name until a DescribeServices names it
 UNSET_PARTITION = "unset"
 CC_PORT = 8774
@@ -57,6 +62,19 @@ def uri_host(uri: str) -> str:
     return rest.split(":", 1)[0] if ":" in rest else rest.split("/", 1)[0]
 
 
+@dataclass(frozen=True)
+class CloudView:
+    """The service lists a request carries (ncMetadata's services, disabledServices, notreadyServices)."""
+    services: tuple[ServiceId, ...] = ()
+    disabled: tuple[ServiceId, ...] = ()
+    notready: tuple[ServiceId, ...] = ()
+
+
+NO_VIEW = CloudView()
+CLC_TYPE = "eucalyptus"        # the CLC's service type; the stock client's dummy is "eucalyptustype"
+MAX_SERVICES = 16              # ncMetadata holds 16 of each list
+
+
 def _c_string(value: str | None) -> str:
     # The CC copies request strings with snprintf("%s"), so a missing one becomes "(null)".
     return "(null)" if value is None else value
@@ -70,6 +88,8 @@ class ClusterController:
     state: State = State.LOADED
     local_epoch: int = 0
     details: str = "ERRORS=0"
+    view: CloudView = NO_VIEW      # the CLC's lists, as last taken
+    cloud_address: str | None = None   # config->cloudIp: the host of the eucalyptus service's uri
 
     @classmethod
     def started(cls, local_ips: list[str] | tuple[str, ...], version: str = DEFAULT_VERSION) -> ClusterController:
@@ -103,12 +123,11 @@ class ClusterController:
             self._change(State.DISABLED)
 
     def transition(self, operation: str, epoch: int | None, service_ids: tuple[ServiceId, ...],
-                   failures: int) -> bool:
+                   failures: int, view: CloudView = NO_VIEW) -> bool:
         """Start/Stop/Enable/Disable/ShutdownService; the bool is the response's `return`."""
         if operation not in TRANSITION_TARGETS:
             raise ValueError(f"not a transition: {operation!r}")
-        if self.version != "3.1":
-            self._follow_epoch(epoch, authoritative=False)
+        self._take(epoch, view, authoritative=False)
         target = TRANSITION_TARGETS[operation]
         if target is State.SHUTDOWNCC:
             self._change(target)           # never refused, and final
@@ -120,10 +139,11 @@ class ClusterController:
         self._change(target)
         return True
 
-    def describe(self, epoch: int | None, service_ids: tuple[ServiceId, ...]) -> tuple[ServiceStatus, ...]:
-        """DescribeServices: adopt the CLC's name for us once, then report (3.3+: only if asked)."""
-        if self.version != "3.1":
-            self._follow_epoch(epoch, authoritative=True)
+    def describe(self, epoch: int | None, service_ids: tuple[ServiceId, ...],
+                 view: CloudView = NO_VIEW) -> tuple[ServiceStatus, ...]:
+        """DescribeServices: take the CLC's lists and epoch, adopt the CLC's name for us once,
+        then report (3.3+: only if asked)."""
+        self._take(epoch, view, authoritative=True)
         self._adopt_identity(service_ids)
         if self.version == "3.1" or not service_ids or any(s.type == "cluster" for s in service_ids):
             return (self.status(),)
@@ -138,10 +158,26 @@ class ClusterController:
                 self.service_id = ServiceId(partition=_c_string(asked.partition), type="cluster",
                                             name=_c_string(asked.name), uris=asked.uris[:8])
 
-    def _follow_epoch(self, epoch: int | None, authoritative: bool) -> None:
+    def _take(self, epoch: int | None, view: CloudView, authoritative: bool) -> None:
+        """initialize(): 3.1 takes every request's lists (its epoch stays 0); 3.3+ takes lists and
+        epoch together, from DescribeServices always ("authoritative"), else if not going back."""
+        if self.version == "3.1":
+            self._take_view(view)
+            return
         requested = epoch or 0             # an absent epoch reads as 0 (ADB's default)
         if authoritative or requested >= self.local_epoch:
             self.local_epoch = requested
+            self._take_view(view)
+
+    def _take_view(self, view: CloudView) -> None:
+        """The lists replace the CC's own (memcpy); a `eucalyptus` service with a host in its first
+        uri sets the cloud address; lists without one leave the address as it was."""
+        self.view = CloudView(view.services[:MAX_SERVICES], view.disabled[:MAX_SERVICES],
+                              view.notready[:MAX_SERVICES])
+        for service in self.view.services:
+            host = uri_host(service.uris[0]) if service.uris else ""
+            if service.type == CLC_TYPE and host:
+                self.cloud_address = host
 
     def _change(self, new: State) -> None:
         if self.state is not State.SHUTDOWNCC:   # there is no way out of SHUTDOWNCC

@@ -1,15 +1,20 @@
 """Client side of the wire: POST one Message to a CC and decode its answer.
 
-Shared by the CCclient_full stand-in and the harness's CLC. Requests are not WS-Security signed
-(the simulator does not check signatures). Errors: `TransportError` (could not connect, timed
-out, HTTP error without a SOAP body), `SoapFaultError` (the CC answered a Fault), `SoapError`
-(the answer is not a valid message, or not the response to the request).
+Shared by the CCclient_full stand-in and the harness's CLC. With a `Signer` (wssec.py) the
+request is WS-Security signed, as a CC that checks signatures wants it; without one it goes
+unsigned. Errors: `TransportError` (could not connect, timed out, HTTP error without a SOAP
+body), `SoapFaultError` (the CC answered a Fault), `SoapError` (the answer is not a valid
+message, or not the response to the request).
 """
 from __future__ import annotations
 
 import http.client
+from typing import TYPE_CHECKING
 
 from .soap import CONTENT_TYPE, SERVICE_PATH, Message, SoapError, decode, encode
+
+if TYPE_CHECKING:                  # wssec needs lxml and cryptography; unsigned calls do not
+    from .wssec import Signer
 
 
 class TransportError(OSError):
@@ -21,17 +26,19 @@ def endpoint(host_port: str) -> str:
     return f"http://{host_port}{SERVICE_PATH}"
 
 
-def call(host: str, port: int, request: Message, timeout: float) -> Message:
-    """Send `request` to the CC at host:port and return its decoded response."""
-    body = _post(host, port, request, timeout)
+def call(host: str, port: int, request: Message, timeout: float, signer: Signer | None = None) -> Message:
+    """Send `request` (signed by `signer`, if given) to the CC at host:port; its decoded response."""
+    body = _post(host, port, request, timeout, signer)
     response = decode(body)              # a Fault raises SoapFaultError
     if not response.response or response.operation != request.operation:
         raise SoapError(f"expected {request.operation}Response, got {response.element_name}")
     return response
 
 
-def _post(host: str, port: int, request: Message, timeout: float) -> bytes:
+def _post(host: str, port: int, request: Message, timeout: float, signer: Signer | None) -> bytes:
     payload = encode(request)
+    if signer is not None:
+        payload = signer.sign(payload, to=endpoint(f"{host}:{port}"), action=request.soap_action)
     headers = {"Content-Type": CONTENT_TYPE, "SOAPAction": f'"{request.soap_action}"'}
     connection = http.client.HTTPConnection(host, port, timeout=timeout)
     try:

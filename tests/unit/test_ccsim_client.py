@@ -1,7 +1,11 @@
 """The CCclient_full stand-in: its exact stdout and stderr bytes and exit codes in every case,
-against the simulator and against a canned server; and eucalyptus.conf parsing."""
+against the simulator and against a canned server; what it signs with; and eucalyptus.conf parsing.
+
+The simulators here play 3.1 unless a test says otherwise: the stock client's type=cc question
+gets statuses only from 3.1 and 3.2 (3.3+ answers it with nothing)."""
 from __future__ import annotations
 
+import datetime
 import io
 import json
 import os
@@ -18,12 +22,13 @@ from typing import Any
 
 import pytest
 
-from cclab.ccsim import ctl
+from cclab.ccsim import ctl, wssec
 from cclab.ccsim.client import main as client_main
 from cclab.ccsim.client import request_for
 from cclab.ccsim.euca_conf import ConfError, get_conf_var
 from cclab.ccsim.soap import Fault, Message, ServiceId, ServiceStatus, decode, encode, encode_fault, reply
 from cclab.ccsim.transport import call
+from cclab.cloudkeys import CloudKeys, generate
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
@@ -35,16 +40,23 @@ NULL_DESCRIBE = b"ERROR: DescribeServices failed NULL\ncc_describeServices() fai
 
 # --- the environment CCclient_full runs in ---------------------------------------------------
 
+@pytest.fixture(scope="module")
+def cloud() -> CloudKeys:
+    return generate()
+
+
 @pytest.fixture
-def home(tmp_path: Path) -> Path:
-    """An $EUCALYPTUS with eucalyptus.conf, the client policy and the three files it names."""
+def home(tmp_path: Path, cloud: CloudKeys) -> Path:
+    """An $EUCALYPTUS with eucalyptus.conf, the client policy and the three files it names (the
+    cloud's key pair, as a CC that the module gave cloud_pk has it)."""
     root = tmp_path / "euca"
     (root / "etc/eucalyptus").mkdir(parents=True)
     (root / "etc/eucalyptus/eucalyptus.conf").write_text('# test\nCC_PORT="8774"\n')
     keys = root / "var/lib/eucalyptus/keys"
     keys.mkdir(parents=True)
-    for name in ("cluster-cert.pem", "cloud-cert.pem", "cloud-pk.pem"):
-        (keys / name).write_text("-----BEGIN FAKE-----\n")
+    (keys / "cluster-cert.pem").write_text("-----BEGIN CERTIFICATE-----\nstand-in\n-----END CERTIFICATE-----\n")
+    (keys / "cloud-cert.pem").write_text(cloud.certificate_pem)
+    (keys / "cloud-pk.pem").write_text(cloud.private_key_pem)
     policy = (ROOT / "cclab/ccsim/cc-client-policy.xml").read_text()
     (keys / "cc-client-policy.xml").write_text(policy.replace("/var/lib/eucalyptus/keys", str(keys)))
     return root
@@ -83,12 +95,17 @@ def fofo(tmp_path: Path) -> Path:
 # --- a simulator subprocess ------------------------------------------------------------------
 
 class Sim:
-    def __init__(self, state_dir: Path) -> None:
+    """A simulated CC, version 3.1; with `eucalyptus`, the one whose cloud-cert.pem it checks."""
+
+    def __init__(self, state_dir: Path, eucalyptus: Path | None = None) -> None:
         self.state_dir = state_dir
+        state_dir.mkdir(parents=True, exist_ok=True)
+        (state_dir / "version").write_text("3.1\n")
+        checked = ["--eucalyptus", str(eucalyptus)] if eucalyptus else ["--eucalyptus", str(state_dir)]
         self.process = subprocess.Popen(
             [sys.executable, "-m", "cclab.ccsim.server", "--port", "0", "--bind", HOST,
              "--advertise", "10.231.45.11", "--advertise", "10.231.46.11",
-             "--state-dir", str(state_dir)], cwd=ROOT, stdout=subprocess.DEVNULL,
+             "--state-dir", str(state_dir), *checked], cwd=ROOT, stdout=subprocess.DEVNULL,
             stderr=open(state_dir.parent / "sim.log", "ab"))
         deadline = time.monotonic() + 10
         while (self.state().get("pid"), self.state().get("listening")) != (self.process.pid, True):
@@ -106,8 +123,10 @@ class Sim:
         err = io.StringIO()
         assert ctl.main(["--state-dir", str(self.state_dir), *args], io.StringIO(), err) == 0, err.getvalue()
 
-    def send(self, operation: str, *ids: ServiceId) -> Message:
-        return call(HOST, int(self.state()["port"]), Message(operation, epoch=1, service_ids=ids), 5)
+    def send(self, operation: str, *ids: ServiceId, signer: wssec.Signer | None = None,
+             services: tuple[ServiceId, ...] = ()) -> Message:
+        request = Message(operation, epoch=1, service_ids=ids, services=services)
+        return call(HOST, int(self.state()["port"]), request, 5, signer)
 
     def log(self) -> str:
         return (self.state_dir.parent / "sim.log").read_text()
@@ -115,7 +134,17 @@ class Sim:
 
 @pytest.fixture
 def sim(tmp_path: Path) -> Iterator[Sim]:
+    """A CC that checks no signatures (no cloud-cert.pem)."""
     running = Sim(tmp_path / "ccsim")
+    yield running
+    running.process.send_signal(signal.SIGTERM)
+    running.process.wait(timeout=10)
+
+
+@pytest.fixture
+def strict(tmp_path: Path, home: Path) -> Iterator[Sim]:
+    """A CC that checks signatures against the cloud-cert.pem in `home`, as a real one does."""
+    running = Sim(tmp_path / "strict", eucalyptus=home)
     yield running
     running.process.send_signal(signal.SIGTERM)
     running.process.wait(timeout=10)
@@ -372,6 +401,85 @@ def test_what_the_client_sends(home: Path, fofo: Path, canned: Canned) -> None:
                                           ("http://192.168.254.3:8773/services/Eucalyptus",))
     assert decode(stop_body) == request_for("StopService")
     assert decode(stop_body).service_ids == ()
+
+
+def test_the_client_signs_with_the_key_and_certificate_its_policy_names(
+        home: Path, fofo: Path, canned: Canned, cloud: CloudKeys) -> None:
+    canned.body = encode(reply(Message("DescribeServices"), True))
+    client(canned.endpoint, "describeServices", home=home, fofo=fofo)
+    (headers, body), = canned.requests
+    wssec.verify(body, cloud.certificate_pem.encode())          # what the CC checks, passed
+    root = wssec.parse(body)
+    header = root.find("{http://schemas.xmlsoap.org/soap/envelope/}Header")
+    assert header is not None
+    addressing = {child.tag.split("}")[1]: child.text for child in header
+                  if child.tag.startswith(f"{{{wssec.WSA_NS}}}")}
+    assert addressing["To"] == f"http://{canned.endpoint}/axis2/services/EucalyptusCC"
+    assert addressing["Action"] == "EucalyptusCC#DescribeServices" == headers["SOAPAction"].strip('"')
+    assert (addressing["MessageID"] or "").startswith("urn:uuid:")
+    created, expires = root.iter(f"{{{wssec.WSU_NS}}}Created", f"{{{wssec.WSU_NS}}}Expires")
+    span = (datetime.datetime.strptime(expires.text or "", "%Y-%m-%dT%H:%M:%S.%fZ")
+            - datetime.datetime.strptime(created.text or "", "%Y-%m-%dT%H:%M:%S.%fZ"))
+    assert span.total_seconds() == 300                    # Rampart/C's default time to live
+
+
+def test_a_strict_cc_accepts_the_signed_stock_client(home: Path, fofo: Path, strict: Sim) -> None:
+    assert strict.state()["ws_security"] == "on"
+    assert client(strict.endpoint, "describeServices", home=home, fofo=fofo) == (
+        0, b"localState=LOADED localEpoch=0 details=ERRORS=0\n\ttype=cluster name=self\n"
+           b"\t\turi=http://10.231.45.11:8774/axis2/services/EucalyptusCC\n"
+           b"\t\turi=http://10.231.46.11:8774/axis2/services/EucalyptusCC\n", b"")
+    assert client(strict.endpoint, "startService", home=home, fofo=fofo) == (0, b"", b"")
+    assert strict.state()["state"] == "DISABLED"
+
+
+def test_a_strict_cc_refuses_the_unsigned_client(home: Path, fofo: Path, strict: Sim) -> None:
+    (home / "etc/eucalyptus/eucalyptus.conf").write_text('CC_PORT="8774"\nENABLE_WS_SECURITY="N"\n')
+    assert client(strict.endpoint, "describeServices", home=home, fofo=fofo) == (1, NULL_DESCRIBE, b"")
+    assert "DescribeServices 200" not in strict.log()
+    assert "refused: SOAP header cannot be found." in strict.log()
+
+
+def test_a_strict_cc_refuses_another_clouds_key_pair(home: Path, fofo: Path, strict: Sim) -> None:
+    other = generate()
+    keys = home / "var/lib/eucalyptus/keys"
+    (keys / "cloud-pk.pem").write_text(other.private_key_pem)
+    (keys / "cloud-cert.pem.client").write_text(other.certificate_pem)
+    policy = keys / "cc-client-policy.xml"
+    policy.write_text(policy.read_text().replace(f"{keys}/cloud-cert.pem<", f"{keys}/cloud-cert.pem.client<"))
+    assert client(strict.endpoint, "describeServices", home=home, fofo=fofo) == (1, NULL_DESCRIBE, b"")
+    assert "refused: The certificate specified is invalid!" in strict.log()
+
+
+@pytest.mark.parametrize("name", ["cloud-pk.pem", "cloud-cert.pem"])
+def test_a_key_or_certificate_that_does_not_load_means_nothing_is_sent(
+        home: Path, fofo: Path, sim: Sim, name: str) -> None:
+    (home / "var/lib/eucalyptus/keys" / name).write_text("-----BEGIN FAKE-----\n")
+    assert client(sim.endpoint, "describeServices", home=home, fofo=fofo) == (1, NULL_DESCRIBE, b"")
+    assert "DescribeServices" not in sim.log()
+    assert "[rampart] cannot load" in fofo.read_text()
+
+
+def test_the_stock_clients_dummy_service_replaces_the_ccs_lists_but_not_its_cloud_address(
+        home: Path, fofo: Path, strict: Sim, cloud: CloudKeys) -> None:
+    """CCclient.c sends a service of type `eucalyptustype` at 192.168.254.3; the CC takes a cloud
+    address only from type `eucalyptus` (handlers.c, initialize()). The lists are replaced all the
+    same: until the CLC's next message the CC's view of the cloud is the client's dummy one."""
+    strict.ctl("version", "3.3")
+    signer = wssec.Signer.from_pem(cloud.private_key_pem, cloud.certificate_pem)
+    clc = ServiceId(partition="eucalyptus", type="eucalyptus", name="eucalyptus",
+                    uris=("http://10.231.46.1:8773/services/Eucalyptus",))
+    strict.send("DescribeServices", REGISTERED, signer=signer, services=(clc,))
+    assert (strict.state()["cloud_address"], len(strict.state()["services"])) == ("10.231.46.1", 1)
+    assert client(strict.endpoint, "describeServices", home=home, fofo=fofo) == (0, b"", b"")
+    state = strict.state()
+    assert state["cloud_address"] == "10.231.46.1"
+    assert len(state["services"]) == 16 and state["services"][15] == {
+        "partition": "eucalyptuspart", "type": "eucalyptustype", "name": "eucalyptusname",
+        "uris": ["http://192.168.254.3:8773/services/Eucalyptus"]}
+    assert state["local_epoch"] == 3                      # the client's epoch, on 3.3+
+    strict.send("DescribeServices", signer=signer)        # a check's question: no lists, epoch 1
+    assert (strict.state()["services"], strict.state()["cloud_address"]) == ([], "10.231.46.1")
 
 
 # --- eucalyptus.conf ----------------------------------------------------------------------------

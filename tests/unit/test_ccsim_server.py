@@ -36,8 +36,9 @@ STOCK_ASK = ServiceId(type="cc", name="self", uris=("http://localhost:8774",))
 class Sim:
     """One simulator process and the helpers to talk to it."""
 
-    def __init__(self, state_dir: Path) -> None:
+    def __init__(self, state_dir: Path, eucalyptus: Path | None = None) -> None:
         self.state_dir = state_dir
+        self.eucalyptus = eucalyptus or state_dir      # where its cloud-cert.pem would be
         self.log_path = state_dir.parent / f"{state_dir.name}.log"
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -46,7 +47,8 @@ class Sim:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "cclab.ccsim.server", "--port", "0", "--bind", HOST,
                  "--advertise", "10.231.45.11", "--advertise", "10.231.46.11",
-                 "--state-dir", str(self.state_dir)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
+                 "--state-dir", str(self.state_dir), "--eucalyptus", str(self.eucalyptus)],
+                cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
         pid = self.process.pid
         wait_until(lambda: (self.state() or {}).get("pid") == pid and self.state()["listening"], 10,
                    "the simulator to listen")
@@ -122,11 +124,12 @@ def test_a_started_simulator_is_loaded_and_says_so_in_state_json(sim: Sim) -> No
     assert state is not None and sim.process is not None
     assert state["port"] > 0
     assert {k: v for k, v in state.items() if k not in ("port", "started_at", "state_since")} == {
-        "pid": sim.process.pid, "running": True, "listening": True, "version": "3.1", "network": "off", "fault": None,
-        "state": "LOADED", "local_state": "LOADED", "local_epoch": 0, "details": "ERRORS=0",
+        "pid": sim.process.pid, "running": True, "listening": True, "version": "3.3", "network": "off", "fault": None,
+        "ws_security": "off", "state": "LOADED", "local_state": "LOADED", "local_epoch": 0, "details": "ERRORS=0",
         "service_id": {"partition": "unset", "type": "cluster", "name": "self",
                        "uris": ["http://10.231.45.11:8774/axis2/services/EucalyptusCC",
                                 "http://10.231.46.11:8774/axis2/services/EucalyptusCC"]},
+        "cloud_address": None, "services": [], "disabled_services": [], "notready_services": [],
     }
     assert state["state_since"] == state["started_at"]
     assert (sim.state_dir / "state.json").stat().st_mode & 0o777 == 0o644
@@ -154,6 +157,30 @@ def test_the_clc_conversation_over_http(sim: Sim) -> None:
     assert len(requests) == 4
     assert requests[0].startswith("ccsim: 127.0.0.1 DescribeServices 200 return=true statuses=LOADED ")
     assert requests[2].startswith("ccsim: 127.0.0.1 EnableService 200 return=true state=ENABLED ")
+
+
+def test_what_a_describe_services_does_to_the_cc(sim: Sim) -> None:
+    """The CLC's lists replace the CC's own; its eucalyptus service gives the CC its cloud address;
+    a CC still named self takes the first type=cluster serviceId with a uri as its identity. A
+    question with no lists (a check's) empties the lists but leaves the address and the name."""
+    clc = ServiceId(partition="eucalyptus", type="eucalyptus", name="eucalyptus",
+                    uris=("http://10.231.46.1:8773/services/Eucalyptus",))
+    walrus = ServiceId(partition="walrus", type="walrus", name="walrus", uris=("http://10.231.46.30:8773/",))
+    assert sim.ctl("version", "3.3") == (0, "", "")
+    sim.call(Message("DescribeServices", epoch=4, services=(clc,), disabled_services=(walrus,),
+                     service_ids=(ServiceId(type="cluster", name="nameless"), REGISTERED)))
+    code, out, _ = sim.ctl("state", "--json")
+    state = json.loads(out)
+    assert (code, state["cloud_address"], state["local_epoch"], state["service_id"]["name"]) == (
+        0, "10.231.46.1", 4, "cc1_c1")
+    assert state["services"] == [{"partition": "eucalyptus", "type": "eucalyptus", "name": "eucalyptus",
+                                  "uris": ["http://10.231.46.1:8773/services/Eucalyptus"]}]
+    assert [s["type"] for s in state["disabled_services"]] == ["walrus"] and state["notready_services"] == []
+    sim.call(describe(ServiceId(type="cluster"), epoch=0))
+    state = sim.state()
+    assert state is not None
+    assert (state["cloud_address"], state["services"], state["disabled_services"], state["local_epoch"],
+            state["service_id"]["name"]) == ("10.231.46.1", [], [], 0, "cc1_c1")
 
 
 def test_bad_requests_get_soap_client_faults_or_http_errors(sim: Sim) -> None:
@@ -286,7 +313,7 @@ def test_ctl_reports_bad_input_in_one_line(sim: Sim, capsys: pytest.CaptureFixtu
     assert usage.value.code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("ccsim-ctl: argument version: invalid choice: '3.2'")
-    assert sim.state()["fault"] is None and sim.state()["version"] == "3.1"  # type: ignore[index]
+    assert sim.state()["fault"] is None and sim.state()["version"] == "3.3"  # type: ignore[index]
 
 
 def test_the_server_ignores_a_malformed_control_file_and_says_so_once(sim: Sim) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from cclab.ccsim.soap import ServiceId, ServiceStatus
-from cclab.ccsim.states import ClusterController, State, uri_host
+from cclab.ccsim.states import CloudView, ClusterController, State, uri_host
 
 S = State
 URI = "http://10.231.45.11:8774/axis2/services/EucalyptusCC"
@@ -29,7 +29,7 @@ def test_a_started_cc_is_loaded_epoch_0_errors_0_named_self_with_one_uri_per_ip(
                              uris=("http://10.0.0.5:8774/axis2/services/EucalyptusCC",
                                    "http://10.0.1.5:8774/axis2/services/EucalyptusCC")),
         local_state="LOADED", local_epoch=0, details=("ERRORS=0",))
-    assert cc.version == "3.1"
+    assert (cc.version, cc.view, cc.cloud_address) == ("3.3", CloudView(), None)
 
 
 def test_wire_names_hide_shutdowncc_only() -> None:
@@ -209,3 +209,68 @@ def test_switching_versions() -> None:
         cc.set_version("3.2")
     with pytest.raises(ValueError, match="not a transition"):
         cc.transition("DescribeServices", 0, (), HEALTHY)
+
+
+# --- the CLC's view of the cloud: what every request's service lists do to the CC ---------------
+
+CLC = ServiceId(partition="eucalyptus", type="eucalyptus", name="eucalyptus",
+                uris=("http://10.231.46.1:8773/services/Eucalyptus",))
+WALRUS = ServiceId(partition="walrus", type="walrus", name="walrus",
+                   uris=("http://10.231.46.30:8773/services/Walrus",))
+# What CCclient.c sends: 15 empty services, then a dummy of type "eucalyptustype".
+STOCK_DUMMY = ServiceId(partition="eucalyptuspart", type="eucalyptustype", name="eucalyptusname",
+                        uris=("http://192.168.254.3:8773/services/Eucalyptus",))
+STOCK_VIEW = CloudView(services=(ServiceId(partition="", type="", name=""),) * 15 + (STOCK_DUMMY,))
+CLC_VIEW = CloudView(services=(CLC, WALRUS), disabled=(REGISTERED,), notready=(NODE_ASK,))
+
+
+@pytest.mark.parametrize("version", ["3.1", "3.3"])
+def test_describe_takes_the_clcs_lists_and_the_cloud_address_from_its_eucalyptus_service(version: str) -> None:
+    cc = cc_in(S.DISABLED, version)
+    cc.describe(5, (REGISTERED,), CLC_VIEW)
+    assert (cc.view, cc.cloud_address) == (CLC_VIEW, "10.231.46.1")
+
+
+@pytest.mark.parametrize("version", ["3.1", "3.3"])
+def test_other_lists_replace_the_ccs_but_only_a_eucalyptus_service_moves_the_cloud_address(version: str) -> None:
+    cc = cc_in(S.ENABLED, version)
+    cc.describe(5, (REGISTERED,), CLC_VIEW)
+    cc.describe(3, (STOCK_ASK,), STOCK_VIEW)      # the stock client: its dummy is not type eucalyptus
+    assert (cc.view, cc.cloud_address) == (STOCK_VIEW, "10.231.46.1")
+    cc.describe(0, (ServiceId(type="cluster"),))  # a check's question: no lists at all
+    assert (cc.view, cc.cloud_address) == (CloudView(), "10.231.46.1")
+    moved = CloudView(services=(ServiceId(type="eucalyptus", uris=("http://10.231.46.2:8773/x",)),))
+    cc.describe(0, (), moved)
+    assert cc.cloud_address == "10.231.46.2"
+
+
+def test_version_33_transitions_take_the_lists_with_the_epoch_only_when_it_does_not_go_back() -> None:
+    cc = cc_in(S.DISABLED, "3.3")
+    cc.describe(5, (), CLC_VIEW)
+    assert cc.transition("EnableService", 4, (), HEALTHY, STOCK_VIEW) is True
+    assert (cc.view, cc.local_epoch) == (CLC_VIEW, 5)                 # an older message: ignored
+    assert cc.transition("DisableService", 5, (), HEALTHY, STOCK_VIEW) is True
+    assert (cc.view, cc.local_epoch) == (STOCK_VIEW, 5)
+    cc.describe(1, (), CLC_VIEW)                                      # DescribeServices: always
+    assert (cc.view, cc.local_epoch) == (CLC_VIEW, 1)
+
+
+def test_version_31_takes_every_requests_lists_and_keeps_epoch_0() -> None:
+    cc = cc_in(S.DISABLED, "3.1")
+    assert cc.transition("EnableService", 7, (), HEALTHY, CLC_VIEW) is True
+    assert (cc.view, cc.cloud_address, cc.local_epoch) == (CLC_VIEW, "10.231.46.1", 0)
+    assert cc.transition("DisableService", 2, (), HEALTHY) is True
+    assert (cc.view, cc.local_epoch) == (CloudView(), 0)
+
+
+def test_the_cc_keeps_16_of_each_list_and_reads_the_first_uri_of_the_last_eucalyptus_service() -> None:
+    cc = cc_in(S.DISABLED)
+    late = CloudView(services=(WALRUS,) * 16 + (CLC,))
+    cc.describe(0, (), late)
+    assert (len(cc.view.services), cc.cloud_address) == (16, None)
+    hostless = ServiceId(type="eucalyptus", uris=("clc", "http://10.0.0.9:8773/"))
+    cc.describe(0, (), CloudView(services=(CLC, hostless)))
+    assert cc.cloud_address == "10.231.46.1"                          # no host in the first uri
+    other = ServiceId(type="eucalyptus", uris=("http://10.0.0.9:8773/",))
+    cc.describe(0, (), CloudView(services=(CLC, other)))
+    assert cc.cloud_address == "10.0.0.9"
