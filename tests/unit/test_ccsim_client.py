@@ -14,7 +14,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -29,6 +28,7 @@ from cclab.ccsim.euca_conf import ConfError, get_conf_var
 from cclab.ccsim.soap import Fault, Message, ServiceId, ServiceStatus, decode, encode, encode_fault, reply
 from cclab.ccsim.transport import call
 from cclab.cloudkeys import CloudKeys, generate
+from cclab.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
@@ -107,10 +107,8 @@ class Sim:
              "--advertise", "10.231.45.11", "--advertise", "10.231.46.11",
              "--state-dir", str(state_dir), *checked], cwd=ROOT, stdout=subprocess.DEVNULL,
             stderr=open(state_dir.parent / "sim.log", "ab"))
-        deadline = time.monotonic() + 10
-        while (self.state().get("pid"), self.state().get("listening")) != (self.process.pid, True):
-            assert time.monotonic() < deadline, "the simulator did not start"
-            time.sleep(0.02)
+        wait_until(lambda: (self.state().get("pid"), self.state().get("listening")) == (self.process.pid, True), 10,
+                   "the simulator starting", interval=0.02)
         self.endpoint = f"{HOST}:{self.state()['port']}"
 
     def state(self) -> dict[str, Any]:
@@ -298,10 +296,7 @@ def test_a_fresh_cc_is_loaded_named_self_with_a_uri_per_address(home: Path, fofo
 def test_notready(home: Path, fofo: Path, sim: Sim) -> None:
     sim.send("DescribeServices", REGISTERED)
     sim.ctl("fault", "notready")
-    deadline = time.monotonic() + 3
-    while sim.state()["state"] != "NOTREADY":
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    wait_until(lambda: sim.state()["state"] == "NOTREADY", 3, "the CC turning NOTREADY")
     assert client(sim.endpoint, "describeServices", home=home, fofo=fofo) == (
         0, b"localState=NOTREADY localEpoch=0 details=ERRORS=1\n"
            b"\ttype=cluster name=cc1_c1\n"

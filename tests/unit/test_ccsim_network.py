@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from waiting import wait_until
 
 from cclab.ccsim import ctl
 from cclab.ccsim.faults import FaultSpec
@@ -27,6 +26,7 @@ from cclab.ccsim.soap import Message
 from cclab.ccsim.statedir import StateDir
 from cclab.ccsim.states import ClusterController, State
 from cclab.ccsim.transport import call
+from cclab.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"

@@ -18,13 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from waiting import wait_until
 
 from cclab.ccsim import ctl
 from cclab.ccsim.addresses import local_ipv4
 from cclab.ccsim.faults import FaultSpec, FaultSpecError, parse_fault
 from cclab.ccsim.soap import Fault, Message, ServiceId, SoapError, decode_fault, encode
 from cclab.ccsim.transport import TransportError, call
+from cclab.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"

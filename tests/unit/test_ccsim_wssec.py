@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 from lxml import etree
 from test_ccsim_server import Sim
-from waiting import wait_until
 
 from cclab.ccsim import wssec
 from cclab.ccsim.soap import SOAP_ENV_NS, Fault, Message, SoapFaultError, decode_fault, encode
 from cclab.ccsim.transport import call
 from cclab.clc import Clc, ClcError
 from cclab.cloudkeys import CloudKeys, generate
+from cclab.waiting import wait_until
 
 HOST = "127.0.0.1"
 ENDPOINT = "http://127.0.0.1:8774/axis2/services/EucalyptusCC"
