@@ -208,7 +208,7 @@ describe 'eucalyptus_cc_gateway' do
           'vrrp_script cc_enabled {',
           'script "/usr/local/libexec/cc-enabled.sh"',
           'interval 3',
-          'timeout 10',
+          'timeout 11',
           'weight 20',
           'fall 4',
           'rise 5',
@@ -311,7 +311,7 @@ describe 'eucalyptus_cc_gateway' do
 
       it 'renders the Hiera defaults' do
         expect(conf).to include("  virtual_router_id 45\n", "  priority 100\n", "  version 3\n",
-                                "  advert_int 0.1\n", "  interval 1\n", "  timeout 3\n",
+                                "  advert_int 0.1\n", "  interval 1\n", "  timeout 4\n",
                                 "  weight 2\n", "  fall 1\n", "  rise 1\n",
                                 "  script_user keepalived_script keepalived_script\n",
                                 %(  script "#{check}"\n))
@@ -328,6 +328,21 @@ describe 'eucalyptus_cc_gateway' do
         script = file_content(check)
         expect(script).to include("client=/usr/local/sbin/CCclient_full\n", "endpoint=127.0.0.1:8774\n",
                                   "timeout_s=2\n", "export EUCALYPTUS=/\n")
+      end
+    end
+
+    describe "keepalived's timeout for the check" do
+      [1, 2, 9, 300].each do |check_timeout|
+        context "with check_timeout #{check_timeout}" do
+          let(:params) { EucalyptusSpec::MINIMAL_PARAMS.merge('check_timeout' => check_timeout) }
+
+          it 'outlasts the check script\'s worst case (timeout -k 1: check_timeout + 1 s) by 1 s' do
+            script = file_content(check)
+            expect(script).to include("timeout_s=#{check_timeout}\n")
+            expect(script).to match(%r{timeout -k 1 "\$timeout_s" })
+            expect(file_content(config)).to include("  timeout #{check_timeout + 2}\n")
+          end
+        end
       end
     end
 
