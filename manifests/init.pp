@@ -139,6 +139,16 @@
 #   (Eucalyptus 3.2.1 and later read `/etc/eucalyptus/iptables-preload`: set it there.)
 # @param gateway_script_path
 #   Where the script that puts the gateway rules in place is installed (root, 0750).
+# @param manage_selinux
+#   Where SELinux is enabled (enforcing or permissive), label the scripts keepalived runs (the
+#   check, and the rules script of `manage_gateway`) `keepalived_unconfined_script_exec_t`
+#   through the local policy (`semanage fcontext`, kept across relabels). In the `keepalived_t`
+#   domain the check could neither connect to the CC's port nor read its keys; with the label it
+#   runs in `keepalived_unconfined_script_t` and keepalived itself stays confined. Acts on
+#   nothing where SELinux is disabled. Default true on the RedHat family, whose policy defines
+#   the type; false elsewhere (Debian's and Ubuntu's policies are not Fedora's).
+# @param selinux_packages
+#   The packages that provide `semanage`, installed when `manage_selinux` acts.
 class eucalyptus_cc_gateway (
   Eucalyptus_cc_gateway::Vip $vip,
   Eucalyptus_cc_gateway::Interface $priv_dev,
@@ -177,6 +187,8 @@ class eucalyptus_cc_gateway (
   Stdlib::Unixpath $keepalived_path,
   Boolean $manage_gateway,
   Eucalyptus_cc_gateway::Scriptpath $gateway_script_path,
+  Boolean $manage_selinux,
+  Array[String[1]] $selinux_packages,
   Optional[Eucalyptus_cc_gateway::Authpass] $auth_pass = undef,
   Stdlib::Fqdn $server_hostname = $facts['networking']['fqdn'],
   Optional[Stdlib::IP::Address::V4::Nosubnet] $unicast_src_ip = undef,
@@ -235,6 +247,14 @@ class eucalyptus_cc_gateway (
     Class['eucalyptus_cc_gateway::install']
     -> Class['eucalyptus_cc_gateway::gateway']
     -> Class['eucalyptus_cc_gateway::config']
+  }
+
+  # Labels the scripts: its rule comes before each script's file, its restorecon after it.
+  if $manage_selinux and $facts.dig('os', 'selinux', 'enabled') == true {
+    contain eucalyptus_cc_gateway::selinux
+    Class['eucalyptus_cc_gateway::install']
+    -> Class['eucalyptus_cc_gateway::selinux']
+    -> Class['eucalyptus_cc_gateway::service']
   }
 
   Class['eucalyptus_cc_gateway::install']

@@ -100,6 +100,9 @@ describe 'eucalyptus_cc_gateway' do
     ['relative config_path', { 'config_path' => 'keepalived.conf' }, %r{'config_path'}],
     ['validate_config not a Boolean', { 'validate_config' => 'true' }, %r{'validate_config'}],
     ['relative keepalived_path', { 'keepalived_path' => 'keepalived' }, %r{'keepalived_path'}],
+    ['manage_selinux not a Boolean', { 'manage_selinux' => 'yes' }, %r{'manage_selinux'}],
+    ['selinux_packages not an Array', { 'selinux_packages' => 'policycoreutils-python-utils' }, %r{'selinux_packages'}],
+    ['selinux_packages with an empty name', { 'selinux_packages' => [''] }, %r{'selinux_packages'}],
   ]
 
   it 'has at least 25 rows' do

@@ -177,6 +177,8 @@ describe 'eucalyptus_cc_gateway' do
       'nc_network' => '10.231.45.0/24',
       'iptables_preload_path' => '/etc/eucalyptus/iptables-preload',
       'gateway_script_path' => '/usr/local/libexec/cc-gateway-nat',
+      'manage_selinux' => true,
+      'selinux_packages' => ['semanage-tools'],
     }
 
     it 'the parameter set below names every documented parameter of init.pp' do
@@ -515,11 +517,19 @@ describe 'eucalyptus_cc_gateway' do
   end
 end
 
-# Each private class refuses to be declared from outside the module.
-%w[install check config service].each do |name|
+# Each private class and define refuses to be declared from outside the module.
+%w[install check config service selinux].each do |name|
   describe "eucalyptus_cc_gateway::#{name}", type: :class do
     let(:facts) { EucalyptusSpec.supported_os_facts.fetch('debian-11-x86_64') }
 
     it { is_expected.to compile.and_raise_error(%r{private}) }
   end
+end
+
+describe 'eucalyptus_cc_gateway::agent_warning', type: :define do
+  let(:facts) { EucalyptusSpec.supported_os_facts.fetch('debian-11-x86_64') }
+  let(:title) { 'something' }
+  let(:params) { { 'message' => 'm', 'unless' => 'true' } }
+
+  it { is_expected.to compile.and_raise_error(%r{private}) }
 end
