@@ -40,7 +40,7 @@ class eucalyptus_cc_gateway::config {
       'smtp_server'             => $eucalyptus_cc_gateway::smtp_server,
       'smtp_connect_timeout'    => $eucalyptus_cc_gateway::smtp_connect_timeout,
       'smtp_alert'              => $eucalyptus_cc_gateway::smtp_alert,
-      'notify_master'           => $eucalyptus_cc_gateway::manage_gateway ? {
+      'notify_master'           => $eucalyptus_cc_gateway::manage_iptables ? {
         true  => $eucalyptus_cc_gateway::gateway_script_path,
         false => undef,
       },

@@ -129,19 +129,29 @@
 #   and masquerade the NCs' traffic leaving by `pub_dev`. The rules go into the CC's
 #   iptables-preload (so they survive its flush cycle) and keepalived re-applies them when this
 #   CC becomes MASTER. Needs `pub_dev` and `nc_network`. Off by default: it changes the CC's
-#   firewall, which Eucalyptus itself manages.
+#   firewall, which Eucalyptus itself manages, and the module then owns iptables-preload.
+# @param manage_firewall
+#   Let VRRP in through the host firewall on `priv_dev`: from each of `unicast_peers`, or to the
+#   multicast group 224.0.0.18 without them. A firewall that drops the peer's adverts makes both
+#   CCs MASTER (two VIP holders). The rule goes into the CC's iptables-preload next to the gateway
+#   rules (so it survives the CC's flush cycle), the rules script puts it back when this CC
+#   becomes MASTER, and where firewalld runs it is also a firewalld direct rule, permanent and
+#   runtime. Off by default, like `manage_gateway`: the module then owns iptables-preload, and a
+#   host without a restrictive firewall needs nothing.
 # @param pub_dev
 #   The CC's public interface (Eucalyptus' VNET_PUBINTERFACE), where the NCs' traffic leaves.
 # @param nc_network
 #   The NCs' back-end network, as `ADDRESS/PREFIX`, whose traffic is forwarded and masqueraded.
 # @param iptables_preload_path
-#   The file the CC reloads its rules from; default `${eucalyptus_home}/var/run/eucalyptus/net/iptables-preload`.
-#   (Eucalyptus 3.2.1 and later read `/etc/eucalyptus/iptables-preload`: set it there.)
+#   The file the CC reloads its rules from, written with `manage_gateway` or `manage_firewall`;
+#   default `${eucalyptus_home}/var/run/eucalyptus/net/iptables-preload`. (Eucalyptus 3.2.1 and
+#   later read `/etc/eucalyptus/iptables-preload`: set it there.)
 # @param gateway_script_path
-#   Where the script that puts the gateway rules in place is installed (root, 0750).
+#   Where the script that puts the module's iptables rules in place (and keepalived runs on
+#   becoming MASTER) is installed (root, 0750), with `manage_gateway` or `manage_firewall`.
 # @param manage_selinux
 #   Where SELinux is enabled (enforcing or permissive), label the scripts keepalived runs (the
-#   check, and the rules script of `manage_gateway`) `keepalived_unconfined_script_exec_t`
+#   check, and the rules script) `keepalived_unconfined_script_exec_t`
 #   through the local policy (`semanage fcontext`, kept across relabels). In the `keepalived_t`
 #   domain the check could neither connect to the CC's port nor read its keys; with the label it
 #   runs in `keepalived_unconfined_script_t` and keepalived itself stays confined. Acts on
@@ -186,6 +196,7 @@ class eucalyptus_cc_gateway (
   Boolean $validate_config,
   Stdlib::Unixpath $keepalived_path,
   Boolean $manage_gateway,
+  Boolean $manage_firewall,
   Eucalyptus_cc_gateway::Scriptpath $gateway_script_path,
   Boolean $manage_selinux,
   Array[String[1]] $selinux_packages,
@@ -238,6 +249,9 @@ class eucalyptus_cc_gateway (
       | MSG
   }
 
+  # iptables-preload and the rules script serve both the gateway rules and the VRRP rule.
+  $manage_iptables = $manage_gateway or $manage_firewall
+
   contain eucalyptus_cc_gateway::install
   contain eucalyptus_cc_gateway::check
   contain eucalyptus_cc_gateway::config
@@ -248,8 +262,20 @@ class eucalyptus_cc_gateway (
     -> Class['eucalyptus_cc_gateway::gateway']
     -> Class['eucalyptus_cc_gateway::config']
   }
+  if $manage_iptables {
+    contain eucalyptus_cc_gateway::iptables
+    Class['eucalyptus_cc_gateway::install']
+    -> Class['eucalyptus_cc_gateway::iptables']
+    -> Class['eucalyptus_cc_gateway::config']
+  }
+  if $manage_firewall {
+    contain eucalyptus_cc_gateway::firewall
+    Class['eucalyptus_cc_gateway::install']
+    -> Class['eucalyptus_cc_gateway::firewall']
+    -> Class['eucalyptus_cc_gateway::config']
+  }
 
-  # Labels the scripts: its rule comes before each script's file, its restorecon after it.
+  # Labels the scripts keepalived runs; each relabel comes after the script's file.
   if $manage_selinux and $facts.dig('os', 'selinux', 'enabled') == true {
     contain eucalyptus_cc_gateway::selinux
     Class['eucalyptus_cc_gateway::install']

@@ -13,7 +13,7 @@ class eucalyptus_cc_gateway::selinux {
   assert_private()
 
   $type = 'keepalived_unconfined_script_exec_t'
-  $scripts = [$eucalyptus_cc_gateway::check_script_path] + ($eucalyptus_cc_gateway::manage_gateway ? {
+  $scripts = [$eucalyptus_cc_gateway::check_script_path] + ($eucalyptus_cc_gateway::manage_iptables ? {
       true  => [$eucalyptus_cc_gateway::gateway_script_path],
       false => [],
   })

@@ -177,6 +177,7 @@ describe 'eucalyptus_cc_gateway' do
       'nc_network' => '10.231.45.0/24',
       'iptables_preload_path' => '/etc/eucalyptus/iptables-preload',
       'gateway_script_path' => '/usr/local/libexec/cc-gateway-nat',
+      'manage_firewall' => true,
       'manage_selinux' => true,
       'selinux_packages' => ['semanage-tools'],
     }
@@ -518,7 +519,7 @@ describe 'eucalyptus_cc_gateway' do
 end
 
 # Each private class and define refuses to be declared from outside the module.
-%w[install check config service selinux].each do |name|
+%w[install check config service selinux gateway iptables firewall].each do |name|
   describe "eucalyptus_cc_gateway::#{name}", type: :class do
     let(:facts) { EucalyptusSpec.supported_os_facts.fetch('debian-11-x86_64') }
 
