@@ -10,6 +10,19 @@ class eucalyptus_cc_gateway::check {
   $group = $eucalyptus_cc_gateway::script_group
   $home = $eucalyptus_cc_gateway::eucalyptus_home.regsubst('/+\z', '')
 
+  # Only the node can see whether the operator's own client is there (a fact would not know
+  # ccclient_path): it says so on every run, and the run goes on.
+  $ccclient = $eucalyptus_cc_gateway::ccclient_path
+  unless $eucalyptus_cc_gateway::ccclient_source {
+    eucalyptus_cc_gateway::agent_warning { "no CCclient_full at ${ccclient}":
+      message => @("MSG"/L),
+        eucalyptus_cc_gateway: no executable CCclient_full at ${ccclient} and ccclient_source is not set: \
+        the check fails closed (this CC never gets the VIP) until it is there
+        | MSG
+      unless  => "test -x ${ccclient.shell_escape}",
+    }
+  }
+
   if $eucalyptus_cc_gateway::ccclient_source {
     $checksum = $eucalyptus_cc_gateway::ccclient_checksum.then |$c| { $c.split(':') }
     file { $eucalyptus_cc_gateway::ccclient_path:

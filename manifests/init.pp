@@ -77,7 +77,8 @@
 # @param ccclient_source
 #   Where CCclient_full comes from: `puppet:///...`, an absolute path on the node or an https URL.
 #   No Eucalyptus package installs it (build it from cluster/CCclient.c). Unset: the class
-#   expects it already at `ccclient_path`, and warns when it is not there.
+#   expects it already at `ccclient_path`, and every Puppet run logs a warning on the node while
+#   nothing executable is there.
 # @param ccclient_checksum
 #   Optional `ALGORITHM:HEX` checksum the downloaded CCclient_full must match.
 # @param ccclient_path
@@ -240,12 +241,6 @@ class eucalyptus_cc_gateway (
     fail(@(MSG/L))
       eucalyptus_cc_gateway: manage_gateway needs pub_dev (the public interface) \
       and nc_network (the NCs' network, ADDRESS/PREFIX)
-      | MSG
-  }
-  if !$ccclient_source and !($ccclient_path in pick($facts['ccclient_full_paths'], [])) {
-    warning(@("MSG"/L))
-      eucalyptus_cc_gateway: no CCclient_full at ${ccclient_path} on ${trusted['certname']} and ccclient_source \
-      is not set: the check fails closed (this CC never gets the VIP) until you set ccclient_source
       | MSG
   }
 

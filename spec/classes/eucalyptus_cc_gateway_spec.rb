@@ -62,6 +62,11 @@ describe 'eucalyptus_cc_gateway' do
 
       it { is_expected.to contain_service('keepalived').with(ensure: 'running', enable: true, restart: nil) }
 
+      it 'warns on the node while no CCclient_full is at ccclient_path (no ccclient_source)' do
+        is_expected.to contain_exec('eucalyptus_cc_gateway: no CCclient_full at /usr/local/sbin/CCclient_full')
+          .with(unless: 'test -x /usr/local/sbin/CCclient_full', loglevel: 'warning', logoutput: true)
+      end
+
       it 'uses the OS family\'s AXIS2C_HOME' do
         axis2c = os_facts[:os]['family'] == 'RedHat' ? '/usr/lib64/axis2c' : '/usr/lib/axis2c'
         expect(file_content(check)).to include("export AXIS2C_HOME=#{axis2c}\n")
@@ -105,6 +110,8 @@ describe 'eucalyptus_cc_gateway' do
         end
 
         it { is_expected.to compile.with_all_deps }
+
+        it { is_expected.not_to contain_exec('eucalyptus_cc_gateway: no CCclient_full at /usr/local/sbin/CCclient_full') }
 
         it 'installs CCclient_full from its source, checksummed, for root and the check group' do
           is_expected.to contain_file(ccclient).with(
@@ -478,41 +485,39 @@ describe 'eucalyptus_cc_gateway' do
       it { is_expected.to contain_group('keepalived_script') }
     end
 
-    describe 'the compile-time warning about a missing CCclient_full' do
-      let(:message) { %r{no CCclient_full at /usr/local/sbin/CCclient_full on .* ccclient_source is not set} }
-      let(:warnings) { compile_and_capture_logs.select { |l| l.level == :warning }.map { |l| l.message.to_s } }
+    describe 'the warning about a missing CCclient_full, on the agent' do
+      let(:title) { 'eucalyptus_cc_gateway: no CCclient_full at /usr/local/sbin/CCclient_full' }
 
-      context 'when ccclient_source is unset and the fact is absent' do
+      context 'when ccclient_source is unset' do
         let(:params) { EucalyptusSpec::MINIMAL_PARAMS }
 
-        it { expect(warnings).to include(message) }
+        it 'tests exactly ccclient_path on the node and logs one warning line, without failing the run' do
+          is_expected.to contain_exec(title).with(
+            command: %r{\Aecho eucalyptus_cc_gateway:\\ no\\ executable\\ CCclient_full\\ at\\ /usr/local/sbin/CCclient_full\\ and},
+            unless: 'test -x /usr/local/sbin/CCclient_full',
+            logoutput: true, loglevel: 'warning', provider: 'shell',
+          )
+        end
+
+        it 'no longer warns at compile time (the catalog cannot know the node\'s files)' do
+          warnings = compile_and_capture_logs.select { |l| l.level == :warning }.map { |l| l.message.to_s }
+          expect(warnings.grep(%r{CCclient_full})).to be_empty
+        end
       end
 
-      context 'when ccclient_source is unset and the fact lists other places only' do
-        let(:facts) { super().merge('ccclient_full_paths' => ['/usr/bin/CCclient_full']) }
-        let(:params) { EucalyptusSpec::MINIMAL_PARAMS }
+      context 'when ccclient_source is unset and ccclient_path is elsewhere' do
+        let(:params) { EucalyptusSpec::MINIMAL_PARAMS.merge('ccclient_path' => '/opt/euca tools/CCclient_full') }
 
-        it { expect(warnings).to include(message) }
-      end
-
-      context 'when ccclient_source is unset and the fact lists ccclient_path' do
-        let(:facts) { super().merge('ccclient_full_paths' => ['/usr/bin/CCclient_full', '/usr/local/sbin/CCclient_full']) }
-        let(:params) { EucalyptusSpec::MINIMAL_PARAMS }
-
-        it { expect(warnings.grep(%r{CCclient_full})).to be_empty }
-      end
-
-      context 'when the fact lists the client at another ccclient_path' do
-        let(:facts) { super().merge('ccclient_full_paths' => ['/usr/bin/CCclient_full']) }
-        let(:params) { EucalyptusSpec::MINIMAL_PARAMS.merge('ccclient_path' => '/usr/bin/CCclient_full') }
-
-        it { expect(warnings.grep(%r{CCclient_full})).to be_empty }
+        it 'tests that path, shell-escaped' do
+          is_expected.to contain_exec('eucalyptus_cc_gateway: no CCclient_full at /opt/euca tools/CCclient_full')
+            .with_unless('test -x /opt/euca\\ tools/CCclient_full')
+        end
       end
 
       context 'when ccclient_source is set' do
         let(:params) { EucalyptusSpec::MINIMAL_PARAMS.merge('ccclient_source' => 'puppet:///modules/site/CCclient_full') }
 
-        it { expect(warnings.grep(%r{CCclient_full})).to be_empty }
+        it('has nothing to warn about: Puppet installs it') { is_expected.not_to contain_exec(title) }
       end
     end
   end
