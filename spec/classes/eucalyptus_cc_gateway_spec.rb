@@ -62,16 +62,6 @@ describe 'eucalyptus_cc_gateway' do
 
       it { is_expected.to contain_service('keepalived').with(ensure: 'running', enable: true, restart: nil) }
 
-      it 'warns on the node while no CCclient_full is at ccclient_path (no ccclient_source)' do
-        is_expected.to contain_exec('eucalyptus_cc_gateway: no CCclient_full at /usr/local/sbin/CCclient_full')
-          .with(unless: 'test -x /usr/local/sbin/CCclient_full', loglevel: 'warning', logoutput: true)
-      end
-
-      it 'uses the OS family\'s AXIS2C_HOME' do
-        axis2c = os_facts[:os]['family'] == 'RedHat' ? '/usr/lib64/axis2c' : '/usr/lib/axis2c'
-        expect(file_content(check)).to include("export AXIS2C_HOME=#{axis2c}\n")
-      end
-
       it 'validates keepalived.conf before replacing it, except on EL7 (keepalived 1.3 has no -t)' do
         if el7
           is_expected.to contain_file(config).with_validate_cmd(nil)
@@ -103,6 +93,7 @@ describe 'eucalyptus_cc_gateway' do
       context 'with every optional file' do
         let(:params) do
           EucalyptusSpec::MINIMAL_PARAMS.merge(
+            'ccclient' => 'ccclient_full',
             'ccclient_source' => 'puppet:///modules/site/CCclient_full',
             'ccclient_checksum' => "sha256:#{'0123456789abcdef' * 4}",
             'cloud_pk' => sensitive("-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----\n"),
@@ -157,6 +148,10 @@ describe 'eucalyptus_cc_gateway' do
       'smtp_connect_timeout' => 45,
       'smtp_alert' => true,
       'cc_endpoint' => 'cc1.cloud.example:18774',
+      'ccclient' => 'ccclient_full',
+      'state_client_path' => '/opt/cc/bin/cc-state',
+      'client_packages' => ['python3.11', 'openssl3'],
+      'keys_dir' => '/opt/eucalyptus/var/lib/eucalyptus/keys/',
       'ccclient_source' => 'https://files.example.com/euca/CCclient_full',
       'ccclient_checksum' => "md5:#{'a1' * 16}",
       'ccclient_path' => '/opt/euca tools/CCclient_full',
@@ -334,10 +329,10 @@ describe 'eucalyptus_cc_gateway' do
         end
       end
 
-      it 'gives the check script its defaults' do
+      it 'gives the check script its defaults: the shipped client, the default keys directory' do
         script = file_content(check)
-        expect(script).to include("client=/usr/local/sbin/CCclient_full\n", "endpoint=127.0.0.1:8774\n",
-                                  "timeout_s=2\n", "export EUCALYPTUS=/\n")
+        expect(script).to include("client=/usr/local/sbin/eucalyptus-cc-state\n", "endpoint=127.0.0.1:8774\n",
+                                  "timeout_s=2\n", "keys_dir=/var/lib/eucalyptus/keys\n")
       end
     end
 
@@ -425,7 +420,7 @@ describe 'eucalyptus_cc_gateway' do
       ['puppet:///modules/site/CCclient_full', 'puppet://puppet.example.com/modules/site/CCclient_full',
        '/srv/eucalyptus/CCclient_full', 'https://files.example.com/CCclient_full'].each do |source|
         context source do
-          let(:params) { EucalyptusSpec::MINIMAL_PARAMS.merge('ccclient_source' => source) }
+          let(:params) { EucalyptusSpec::MINIMAL_PARAMS.merge('ccclient' => 'ccclient_full', 'ccclient_source' => source) }
 
           it { is_expected.to contain_file(ccclient).with(source: source, checksum: nil, checksum_value: nil) }
         end
@@ -487,9 +482,10 @@ describe 'eucalyptus_cc_gateway' do
 
     describe 'the warning about a missing CCclient_full, on the agent' do
       let(:title) { 'eucalyptus_cc_gateway: no CCclient_full at /usr/local/sbin/CCclient_full' }
+      let(:full) { EucalyptusSpec::MINIMAL_PARAMS.merge('ccclient' => 'ccclient_full') }
 
       context 'when ccclient_source is unset' do
-        let(:params) { EucalyptusSpec::MINIMAL_PARAMS }
+        let(:params) { full }
 
         it 'tests exactly ccclient_path on the node and logs one warning line, without failing the run' do
           is_expected.to contain_exec(title).with(
@@ -506,7 +502,7 @@ describe 'eucalyptus_cc_gateway' do
       end
 
       context 'when ccclient_source is unset and ccclient_path is elsewhere' do
-        let(:params) { EucalyptusSpec::MINIMAL_PARAMS.merge('ccclient_path' => '/opt/euca tools/CCclient_full') }
+        let(:params) { full.merge('ccclient_path' => '/opt/euca tools/CCclient_full') }
 
         it 'tests that path, shell-escaped' do
           is_expected.to contain_exec('eucalyptus_cc_gateway: no CCclient_full at /opt/euca tools/CCclient_full')
@@ -515,9 +511,15 @@ describe 'eucalyptus_cc_gateway' do
       end
 
       context 'when ccclient_source is set' do
-        let(:params) { EucalyptusSpec::MINIMAL_PARAMS.merge('ccclient_source' => 'puppet:///modules/site/CCclient_full') }
+        let(:params) { full.merge('ccclient_source' => 'puppet:///modules/site/CCclient_full') }
 
         it('has nothing to warn about: Puppet installs it') { is_expected.not_to contain_exec(title) }
+      end
+
+      context 'with the shipped client (the default)' do
+        let(:params) { EucalyptusSpec::MINIMAL_PARAMS }
+
+        it('has no CCclient_full to miss') { is_expected.not_to contain_exec(title) }
       end
     end
   end
