@@ -11,13 +11,18 @@ class eucalyptus_cc_gateway::config {
     default => "${eucalyptus_cc_gateway::vip}/32",
   }
 
+  # The check runs its client under `timeout -k 1 check_timeout`: check_timeout + 1 s at worst.
+  # keepalived must not give up first (its kill would race the check's own verdict), so its
+  # timeout is 1 s beyond that worst case.
+  $script_timeout = $eucalyptus_cc_gateway::check_timeout + 2
+
   $content = epp('eucalyptus_cc_gateway/keepalived.conf.epp', {
       'router_id'               => $eucalyptus_cc_gateway::server_hostname,
       'script_user'             => $eucalyptus_cc_gateway::script_user,
       'script_group'            => $eucalyptus_cc_gateway::script_group,
       'check_script_path'       => $eucalyptus_cc_gateway::check_script_path,
       'check_interval'          => $eucalyptus_cc_gateway::check_interval,
-      'check_timeout'           => $eucalyptus_cc_gateway::check_timeout,
+      'script_timeout'          => $script_timeout,
       'check_weight'            => $eucalyptus_cc_gateway::check_weight,
       'check_fall'              => $eucalyptus_cc_gateway::check_fall,
       'check_rise'              => $eucalyptus_cc_gateway::check_rise,
@@ -35,7 +40,7 @@ class eucalyptus_cc_gateway::config {
       'smtp_server'             => $eucalyptus_cc_gateway::smtp_server,
       'smtp_connect_timeout'    => $eucalyptus_cc_gateway::smtp_connect_timeout,
       'smtp_alert'              => $eucalyptus_cc_gateway::smtp_alert,
-      'notify_master'           => $eucalyptus_cc_gateway::manage_gateway ? {
+      'notify_master'           => $eucalyptus_cc_gateway::manage_iptables ? {
         true  => $eucalyptus_cc_gateway::gateway_script_path,
         false => undef,
       },

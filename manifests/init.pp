@@ -1,10 +1,19 @@
 # @summary Makes this Eucalyptus Cluster Controller one half of a keepalived pair whose VIP
 #   always sits on the ENABLED CC: the Node Controllers' default gateway.
 #
-# Installs keepalived, ships the CC check script (and, when given, the CCclient_full binary and
-# cloud-pk.pem), writes a validated keepalived.conf and runs the service. Apply the same class on
+# Installs keepalived, ships the CC check script and the client it asks the CC with (the
+# module's signed `eucalyptus-cc-state`, or the operator's CCclient_full), writes cloud-pk.pem
+# when given, writes a validated keepalived.conf and runs the service. Apply the same class on
 # both CCs of a cluster; only `server_hostname` (and `unicast_src_ip`/`unicast_peers`, when used)
 # differ between them.
+#
+# The client: by default (`ccclient => 'shipped'`) the check runs the module's own client, which
+# signs its DescribeServices with the cloud's key (`cloud_pk`) as a real CC demands, asks for
+# `type=cluster` (so Eucalyptus 3.3 and later answer) and sends no service lists (so it does not
+# repoint the CC's cloud address). `ccclient => 'ccclient_full'` keeps Eucalyptus' debugging
+# client for 3.1/3.2 sites that have one; `ccclient_source`, `ccclient_checksum`, `ccclient_path`
+# and `axis2c_home` apply to it alone. The choice is a parameter of its own, not implied by
+# `ccclient_source`, so that a CCclient_full installed by other means can be chosen too.
 #
 # How the VIP finds the ENABLED CC: both nodes run at the same `priority`; the check adds
 # `check_weight` while the local CC answers `localState=ENABLED`, so the ENABLED CC outranks the
@@ -12,9 +21,18 @@
 #
 # @example Minimal, on each CC
 #   class { 'eucalyptus_cc_gateway':
+#     vip      => '10.231.45.50',
+#     priv_dev => 'eth1',
+#     cloud_pk => Sensitive(file('site/cloud-pk.pem')),
+#   }
+#
+# @example Eucalyptus 3.1 or 3.2 with the stock CCclient_full
+#   class { 'eucalyptus_cc_gateway':
 #     vip             => '10.231.45.50',
 #     priv_dev        => 'eth1',
+#     ccclient        => 'ccclient_full',
 #     ccclient_source => 'puppet:///modules/site/CCclient_full',
+#     cloud_pk        => Sensitive(file('site/cloud-pk.pem')),
 #   }
 #
 # @example VRRPv2 with a password, as the 2012 article did (whole-second adverts)
@@ -74,31 +92,55 @@
 #   Send an e-mail on every VRRP state change (needs `smtp_server` and `notification_email`).
 # @param cc_endpoint
 #   The local CC's SOAP endpoint, `HOST:PORT`, that the check asks.
+# @param ccclient
+#   The client the check asks the CC with. `shipped` (the default): the module's
+#   `eucalyptus-cc-state` (Python 3 and `openssl`), installed at `state_client_path`; it needs
+#   `cloud-pk.pem` and `cloud-cert.pem` in `keys_dir`, readable by `script_user`. `ccclient_full`:
+#   Eucalyptus' debugging client at `ccclient_path`, for 3.1/3.2 sites that have one. It asks for
+#   `type=cc` (a 3.3+ CC answers with no status) and sends a dummy cloud service that repoints
+#   the CC's cloud address on every poll; it also appends to /tmp/fofo.
+# @param state_client_path
+#   Where the shipped client is installed (root, mode 0750), with `ccclient => 'shipped'`.
+# @param client_packages
+#   What the shipped client runs on (python3 and openssl), installed with `manage_package` when
+#   `ccclient` is `shipped`. Declared with ensure_packages, so another module may declare them
+#   too.
+# @param keys_dir
+#   The directory holding cloud-pk.pem (written here with `cloud_pk`) and the CC's
+#   cloud-cert.pem, which the shipped client reads as `script_user`; default
+#   `${eucalyptus_home}/var/lib/eucalyptus/keys`. Eucalyptus owns the directory: it must be
+#   searchable by `script_user`; the module does not change it, and every Puppet run logs a
+#   warning on the node while `script_user` cannot read either file. CCclient_full always reads
+#   the default place, so with `ccclient => 'ccclient_full'` only that is accepted.
 # @param ccclient_source
-#   Where CCclient_full comes from: `puppet:///...`, an absolute path on the node or an https URL.
+#   With `ccclient => 'ccclient_full'`, where CCclient_full comes from: `puppet:///...`, an absolute path on the node or an https URL.
 #   No Eucalyptus package installs it (build it from cluster/CCclient.c). Unset: the class
-#   expects it already at `ccclient_path`, and warns when it is not there.
+#   expects it already at `ccclient_path`, and every Puppet run logs a warning on the node while
+#   nothing executable is there.
 # @param ccclient_checksum
 #   Optional `ALGORITHM:HEX` checksum the downloaded CCclient_full must match.
 # @param ccclient_path
-#   Where CCclient_full is installed (root, mode 0750).
+#   Where CCclient_full is installed (root, mode 0750), with `ccclient => 'ccclient_full'`.
 # @param check_script_path
 #   Where the check script is installed (root, mode 0750).
 # @param axis2c_home
 #   AXIS2C_HOME for CCclient_full; its `lib` goes on LD_LIBRARY_PATH.
 # @param eucalyptus_home
-#   EUCALYPTUS for CCclient_full (`/` for packaged installs).
+#   Where Eucalyptus is installed (EUCALYPTUS, `/` for packaged installs): the keys and
+#   iptables-preload are found under it, and CCclient_full gets it in its environment.
 # @param cloud_pk
-#   Optional content of cloud-pk.pem, the CLC key CCclient_full signs with; written to
-#   `${eucalyptus_home}/var/lib/eucalyptus/keys/cloud-pk.pem`, readable by `script_user` only.
+#   The content of cloud-pk.pem, the cloud's (CLC's) private key, which the client signs its
+#   request with; a real CC refuses an unsigned one. Written to `${keys_dir}/cloud-pk.pem`,
+#   owned by `script_user`, mode 0600, never shown in diffs or logs. It puts the cloud's private
+#   key on every CC: keep it in encrypted Hiera data.
 # @param script_user
 #   The user keepalived runs the check as (keepalived's script security).
 # @param script_group
-#   The group keepalived runs the check as; it may read and run the check and CCclient_full.
+#   The group keepalived runs the check as; it may read and run the check and its client.
 # @param manage_script_user
 #   Create `script_user` and `script_group` as system accounts (not when they are root).
 # @param manage_package
-#   Install keepalived.
+#   Install keepalived (and, with the shipped client, `client_packages`).
 # @param package_name
 #   keepalived's package.
 # @param package_ensure
@@ -129,16 +171,36 @@
 #   and masquerade the NCs' traffic leaving by `pub_dev`. The rules go into the CC's
 #   iptables-preload (so they survive its flush cycle) and keepalived re-applies them when this
 #   CC becomes MASTER. Needs `pub_dev` and `nc_network`. Off by default: it changes the CC's
-#   firewall, which Eucalyptus itself manages.
+#   firewall, which Eucalyptus itself manages, and the module then owns iptables-preload.
+# @param manage_firewall
+#   Let VRRP in through the host firewall on `priv_dev`: from each of `unicast_peers`, or to the
+#   multicast group 224.0.0.18 without them. A firewall that drops the peer's adverts makes both
+#   CCs MASTER (two VIP holders). The rule goes into the CC's iptables-preload next to the gateway
+#   rules (so it survives the CC's flush cycle), the rules script puts it back when this CC
+#   becomes MASTER, and where firewalld runs it is also a firewalld direct rule, permanent and
+#   runtime. Off by default, like `manage_gateway`: the module then owns iptables-preload, and a
+#   host without a restrictive firewall needs nothing.
 # @param pub_dev
 #   The CC's public interface (Eucalyptus' VNET_PUBINTERFACE), where the NCs' traffic leaves.
 # @param nc_network
 #   The NCs' back-end network, as `ADDRESS/PREFIX`, whose traffic is forwarded and masqueraded.
 # @param iptables_preload_path
-#   The file the CC reloads its rules from; default `${eucalyptus_home}/var/run/eucalyptus/net/iptables-preload`.
-#   (Eucalyptus 3.2.1 and later read `/etc/eucalyptus/iptables-preload`: set it there.)
+#   The file the CC reloads its rules from, written with `manage_gateway` or `manage_firewall`;
+#   default `${eucalyptus_home}/var/run/eucalyptus/net/iptables-preload`. (Eucalyptus 3.2.1 and
+#   later read `/etc/eucalyptus/iptables-preload`: set it there.)
 # @param gateway_script_path
-#   Where the script that puts the gateway rules in place is installed (root, 0750).
+#   Where the script that puts the module's iptables rules in place (and keepalived runs on
+#   becoming MASTER) is installed (root, 0750), with `manage_gateway` or `manage_firewall`.
+# @param manage_selinux
+#   Where SELinux is enabled (enforcing or permissive), label the scripts keepalived runs (the
+#   check, and the rules script) `keepalived_unconfined_script_exec_t`
+#   through the local policy (`semanage fcontext`, kept across relabels). In the `keepalived_t`
+#   domain the check could neither connect to the CC's port nor read its keys; with the label it
+#   runs in `keepalived_unconfined_script_t` and keepalived itself stays confined. Acts on
+#   nothing where SELinux is disabled. Default true on the RedHat family, whose policy defines
+#   the type; false elsewhere (Debian's and Ubuntu's policies are not Fedora's).
+# @param selinux_packages
+#   The packages that provide `semanage`, installed when `manage_selinux` acts.
 class eucalyptus_cc_gateway (
   Eucalyptus_cc_gateway::Vip $vip,
   Eucalyptus_cc_gateway::Interface $priv_dev,
@@ -156,6 +218,9 @@ class eucalyptus_cc_gateway (
   Integer[1, 600] $smtp_connect_timeout,
   Boolean $smtp_alert,
   Eucalyptus_cc_gateway::Endpoint $cc_endpoint,
+  Enum['shipped', 'ccclient_full'] $ccclient,
+  Stdlib::Unixpath $state_client_path,
+  Array[String[1]] $client_packages,
   Stdlib::Unixpath $ccclient_path,
   Eucalyptus_cc_gateway::Scriptpath $check_script_path,
   Stdlib::Unixpath $axis2c_home,
@@ -176,12 +241,16 @@ class eucalyptus_cc_gateway (
   Boolean $validate_config,
   Stdlib::Unixpath $keepalived_path,
   Boolean $manage_gateway,
+  Boolean $manage_firewall,
   Eucalyptus_cc_gateway::Scriptpath $gateway_script_path,
+  Boolean $manage_selinux,
+  Array[String[1]] $selinux_packages,
   Optional[Eucalyptus_cc_gateway::Authpass] $auth_pass = undef,
   Stdlib::Fqdn $server_hostname = $facts['networking']['fqdn'],
   Optional[Stdlib::IP::Address::V4::Nosubnet] $unicast_src_ip = undef,
   Optional[Stdlib::Email] $notification_email_from = undef,
   Optional[Stdlib::Host] $smtp_server = undef,
+  Optional[Stdlib::Unixpath] $keys_dir = undef,
   Optional[Eucalyptus_cc_gateway::Source] $ccclient_source = undef,
   Optional[Eucalyptus_cc_gateway::Checksum] $ccclient_checksum = undef,
   Optional[Sensitive[String[1]]] $cloud_pk = undef,
@@ -213,18 +282,29 @@ class eucalyptus_cc_gateway (
       the checksum verifies the CCclient_full that ccclient_source downloads
       | MSG
   }
+  if $ccclient == 'shipped' and ($ccclient_source or $ccclient_checksum) {
+    fail(@(MSG/L))
+      eucalyptus_cc_gateway: ccclient_source and ccclient_checksum are for CCclient_full: set \
+      ccclient => 'ccclient_full' to use it, or drop them to use the shipped client
+      | MSG
+  }
+  $default_keys_dir = "${eucalyptus_home.regsubst('/+\z', '')}/var/lib/eucalyptus/keys"
+  $keys_path = pick($keys_dir, $default_keys_dir).regsubst('(.)/+\z', '\1')
+  if $ccclient == 'ccclient_full' and $keys_path != $default_keys_dir {
+    fail(@("MSG"/L))
+      eucalyptus_cc_gateway: keys_dir ${keys_dir} is for the shipped client: CCclient_full reads \
+      ${default_keys_dir} (from eucalyptus_home); drop keys_dir
+      | MSG
+  }
   if $manage_gateway and (!$pub_dev or !$nc_network) {
     fail(@(MSG/L))
       eucalyptus_cc_gateway: manage_gateway needs pub_dev (the public interface) \
       and nc_network (the NCs' network, ADDRESS/PREFIX)
       | MSG
   }
-  if !$ccclient_source and !($ccclient_path in pick($facts['ccclient_full_paths'], [])) {
-    warning(@("MSG"/L))
-      eucalyptus_cc_gateway: no CCclient_full at ${ccclient_path} on ${trusted['certname']} and ccclient_source \
-      is not set: the check fails closed (this CC never gets the VIP) until you set ccclient_source
-      | MSG
-  }
+
+  # iptables-preload and the rules script serve both the gateway rules and the VRRP rule.
+  $manage_iptables = $manage_gateway or $manage_firewall
 
   contain eucalyptus_cc_gateway::install
   contain eucalyptus_cc_gateway::check
@@ -235,6 +315,26 @@ class eucalyptus_cc_gateway (
     Class['eucalyptus_cc_gateway::install']
     -> Class['eucalyptus_cc_gateway::gateway']
     -> Class['eucalyptus_cc_gateway::config']
+  }
+  if $manage_iptables {
+    contain eucalyptus_cc_gateway::iptables
+    Class['eucalyptus_cc_gateway::install']
+    -> Class['eucalyptus_cc_gateway::iptables']
+    -> Class['eucalyptus_cc_gateway::config']
+  }
+  if $manage_firewall {
+    contain eucalyptus_cc_gateway::firewall
+    Class['eucalyptus_cc_gateway::install']
+    -> Class['eucalyptus_cc_gateway::firewall']
+    -> Class['eucalyptus_cc_gateway::config']
+  }
+
+  # Labels the scripts keepalived runs; each relabel comes after the script's file.
+  if $manage_selinux and $facts.dig('os', 'selinux', 'enabled') == true {
+    contain eucalyptus_cc_gateway::selinux
+    Class['eucalyptus_cc_gateway::install']
+    -> Class['eucalyptus_cc_gateway::selinux']
+    -> Class['eucalyptus_cc_gateway::service']
   }
 
   Class['eucalyptus_cc_gateway::install']

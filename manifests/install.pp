@@ -1,4 +1,5 @@
-# @summary Installs keepalived and the user the check runs as.
+# @summary Installs keepalived, what the shipped client runs on (python3, openssl) and the user
+#   the check runs as.
 #
 # @api private
 class eucalyptus_cc_gateway::install {
@@ -7,6 +8,10 @@ class eucalyptus_cc_gateway::install {
   if $eucalyptus_cc_gateway::manage_package {
     package { $eucalyptus_cc_gateway::package_name:
       ensure => $eucalyptus_cc_gateway::package_ensure,
+    }
+    # Common packages other modules may want too: declared only if nobody else did.
+    if $eucalyptus_cc_gateway::ccclient == 'shipped' {
+      ensure_packages($eucalyptus_cc_gateway::client_packages)
     }
   }
 

@@ -100,6 +100,17 @@ describe 'eucalyptus_cc_gateway' do
     ['relative config_path', { 'config_path' => 'keepalived.conf' }, %r{'config_path'}],
     ['validate_config not a Boolean', { 'validate_config' => 'true' }, %r{'validate_config'}],
     ['relative keepalived_path', { 'keepalived_path' => 'keepalived' }, %r{'keepalived_path'}],
+    ['ccclient unknown', { 'ccclient' => 'stock' }, %r{'ccclient'}],
+    ['ccclient_source with the shipped client', { 'ccclient_source' => '/srv/CCclient_full' }, %r{ccclient_source and ccclient_checksum are for CCclient_full}],
+    ['ccclient_checksum with the shipped client', { 'ccclient_source' => '/srv/CCclient_full', 'ccclient_checksum' => "sha256:#{'ab' * 32}" }, %r{set ccclient => 'ccclient_full'}],
+    ['relative state_client_path', { 'state_client_path' => 'eucalyptus-cc-state' }, %r{'state_client_path'}],
+    ['client_packages not an Array', { 'client_packages' => 'python3' }, %r{'client_packages'}],
+    ['client_packages with an empty name', { 'client_packages' => ['python3', ''] }, %r{'client_packages'}],
+    ['relative keys_dir', { 'keys_dir' => 'keys' }, %r{'keys_dir'}],
+    ['keys_dir elsewhere with CCclient_full', { 'ccclient' => 'ccclient_full', 'keys_dir' => '/srv/keys' }, %r{keys_dir /srv/keys is for the shipped client: CCclient_full reads /var/lib/eucalyptus/keys}],
+    ['manage_selinux not a Boolean', { 'manage_selinux' => 'yes' }, %r{'manage_selinux'}],
+    ['selinux_packages not an Array', { 'selinux_packages' => 'policycoreutils-python-utils' }, %r{'selinux_packages'}],
+    ['selinux_packages with an empty name', { 'selinux_packages' => [''] }, %r{'selinux_packages'}],
   ]
 
   it 'has at least 25 rows' do

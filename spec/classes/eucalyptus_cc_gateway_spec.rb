@@ -62,11 +62,6 @@ describe 'eucalyptus_cc_gateway' do
 
       it { is_expected.to contain_service('keepalived').with(ensure: 'running', enable: true, restart: nil) }
 
-      it 'uses the OS family\'s AXIS2C_HOME' do
-        axis2c = os_facts[:os]['family'] == 'RedHat' ? '/usr/lib64/axis2c' : '/usr/lib/axis2c'
-        expect(file_content(check)).to include("export AXIS2C_HOME=#{axis2c}\n")
-      end
-
       it 'validates keepalived.conf before replacing it, except on EL7 (keepalived 1.3 has no -t)' do
         if el7
           is_expected.to contain_file(config).with_validate_cmd(nil)
@@ -98,6 +93,7 @@ describe 'eucalyptus_cc_gateway' do
       context 'with every optional file' do
         let(:params) do
           EucalyptusSpec::MINIMAL_PARAMS.merge(
+            'ccclient' => 'ccclient_full',
             'ccclient_source' => 'puppet:///modules/site/CCclient_full',
             'ccclient_checksum' => "sha256:#{'0123456789abcdef' * 4}",
             'cloud_pk' => sensitive("-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----\n"),
@@ -105,6 +101,8 @@ describe 'eucalyptus_cc_gateway' do
         end
 
         it { is_expected.to compile.with_all_deps }
+
+        it { is_expected.not_to contain_exec('eucalyptus_cc_gateway: no CCclient_full at /usr/local/sbin/CCclient_full') }
 
         it 'installs CCclient_full from its source, checksummed, for root and the check group' do
           is_expected.to contain_file(ccclient).with(
@@ -150,6 +148,10 @@ describe 'eucalyptus_cc_gateway' do
       'smtp_connect_timeout' => 45,
       'smtp_alert' => true,
       'cc_endpoint' => 'cc1.cloud.example:18774',
+      'ccclient' => 'ccclient_full',
+      'state_client_path' => '/opt/cc/bin/cc-state',
+      'client_packages' => ['python3.11', 'openssl3'],
+      'keys_dir' => '/opt/eucalyptus/var/lib/eucalyptus/keys/',
       'ccclient_source' => 'https://files.example.com/euca/CCclient_full',
       'ccclient_checksum' => "md5:#{'a1' * 16}",
       'ccclient_path' => '/opt/euca tools/CCclient_full',
@@ -177,6 +179,9 @@ describe 'eucalyptus_cc_gateway' do
       'nc_network' => '10.231.45.0/24',
       'iptables_preload_path' => '/etc/eucalyptus/iptables-preload',
       'gateway_script_path' => '/usr/local/libexec/cc-gateway-nat',
+      'manage_firewall' => true,
+      'manage_selinux' => true,
+      'selinux_packages' => ['semanage-tools'],
     }
 
     it 'the parameter set below names every documented parameter of init.pp' do
@@ -208,7 +213,7 @@ describe 'eucalyptus_cc_gateway' do
           'vrrp_script cc_enabled {',
           'script "/usr/local/libexec/cc-enabled.sh"',
           'interval 3',
-          'timeout 10',
+          'timeout 11',
           'weight 20',
           'fall 4',
           'rise 5',
@@ -311,7 +316,7 @@ describe 'eucalyptus_cc_gateway' do
 
       it 'renders the Hiera defaults' do
         expect(conf).to include("  virtual_router_id 45\n", "  priority 100\n", "  version 3\n",
-                                "  advert_int 0.1\n", "  interval 1\n", "  timeout 3\n",
+                                "  advert_int 0.1\n", "  interval 1\n", "  timeout 4\n",
                                 "  weight 2\n", "  fall 1\n", "  rise 1\n",
                                 "  script_user keepalived_script keepalived_script\n",
                                 %(  script "#{check}"\n))
@@ -324,10 +329,25 @@ describe 'eucalyptus_cc_gateway' do
         end
       end
 
-      it 'gives the check script its defaults' do
+      it 'gives the check script its defaults: the shipped client, the default keys directory' do
         script = file_content(check)
-        expect(script).to include("client=/usr/local/sbin/CCclient_full\n", "endpoint=127.0.0.1:8774\n",
-                                  "timeout_s=2\n", "export EUCALYPTUS=/\n")
+        expect(script).to include("client=/usr/local/sbin/eucalyptus-cc-state\n", "endpoint=127.0.0.1:8774\n",
+                                  "timeout_s=2\n", "keys_dir=/var/lib/eucalyptus/keys\n")
+      end
+    end
+
+    describe "keepalived's timeout for the check" do
+      [1, 2, 9, 300].each do |check_timeout|
+        context "with check_timeout #{check_timeout}" do
+          let(:params) { EucalyptusSpec::MINIMAL_PARAMS.merge('check_timeout' => check_timeout) }
+
+          it 'outlasts the check script\'s worst case (timeout -k 1: check_timeout + 1 s) by 1 s' do
+            script = file_content(check)
+            expect(script).to include("timeout_s=#{check_timeout}\n")
+            expect(script).to match(%r{timeout -k 1 "\$timeout_s" })
+            expect(file_content(config)).to include("  timeout #{check_timeout + 2}\n")
+          end
+        end
       end
     end
 
@@ -400,7 +420,7 @@ describe 'eucalyptus_cc_gateway' do
       ['puppet:///modules/site/CCclient_full', 'puppet://puppet.example.com/modules/site/CCclient_full',
        '/srv/eucalyptus/CCclient_full', 'https://files.example.com/CCclient_full'].each do |source|
         context source do
-          let(:params) { EucalyptusSpec::MINIMAL_PARAMS.merge('ccclient_source' => source) }
+          let(:params) { EucalyptusSpec::MINIMAL_PARAMS.merge('ccclient' => 'ccclient_full', 'ccclient_source' => source) }
 
           it { is_expected.to contain_file(ccclient).with(source: source, checksum: nil, checksum_value: nil) }
         end
@@ -460,51 +480,64 @@ describe 'eucalyptus_cc_gateway' do
       it { is_expected.to contain_group('keepalived_script') }
     end
 
-    describe 'the compile-time warning about a missing CCclient_full' do
-      let(:message) { %r{no CCclient_full at /usr/local/sbin/CCclient_full on .* ccclient_source is not set} }
-      let(:warnings) { compile_and_capture_logs.select { |l| l.level == :warning }.map { |l| l.message.to_s } }
+    describe 'the warning about a missing CCclient_full, on the agent' do
+      let(:title) { 'eucalyptus_cc_gateway: no CCclient_full at /usr/local/sbin/CCclient_full' }
+      let(:full) { EucalyptusSpec::MINIMAL_PARAMS.merge('ccclient' => 'ccclient_full') }
 
-      context 'when ccclient_source is unset and the fact is absent' do
-        let(:params) { EucalyptusSpec::MINIMAL_PARAMS }
+      context 'when ccclient_source is unset' do
+        let(:params) { full }
 
-        it { expect(warnings).to include(message) }
+        it 'tests exactly ccclient_path on the node and logs one warning line, without failing the run' do
+          is_expected.to contain_exec(title).with(
+            command: %r{\Aecho eucalyptus_cc_gateway:\\ no\\ executable\\ CCclient_full\\ at\\ /usr/local/sbin/CCclient_full\\ and},
+            unless: 'test -x /usr/local/sbin/CCclient_full',
+            logoutput: true, loglevel: 'warning', provider: 'shell',
+          )
+        end
+
+        it 'no longer warns at compile time (the catalog cannot know the node\'s files)' do
+          warnings = compile_and_capture_logs.select { |l| l.level == :warning }.map { |l| l.message.to_s }
+          expect(warnings.grep(%r{CCclient_full})).to be_empty
+        end
       end
 
-      context 'when ccclient_source is unset and the fact lists other places only' do
-        let(:facts) { super().merge('ccclient_full_paths' => ['/usr/bin/CCclient_full']) }
-        let(:params) { EucalyptusSpec::MINIMAL_PARAMS }
+      context 'when ccclient_source is unset and ccclient_path is elsewhere' do
+        let(:params) { full.merge('ccclient_path' => '/opt/euca tools/CCclient_full') }
 
-        it { expect(warnings).to include(message) }
-      end
-
-      context 'when ccclient_source is unset and the fact lists ccclient_path' do
-        let(:facts) { super().merge('ccclient_full_paths' => ['/usr/bin/CCclient_full', '/usr/local/sbin/CCclient_full']) }
-        let(:params) { EucalyptusSpec::MINIMAL_PARAMS }
-
-        it { expect(warnings.grep(%r{CCclient_full})).to be_empty }
-      end
-
-      context 'when the fact lists the client at another ccclient_path' do
-        let(:facts) { super().merge('ccclient_full_paths' => ['/usr/bin/CCclient_full']) }
-        let(:params) { EucalyptusSpec::MINIMAL_PARAMS.merge('ccclient_path' => '/usr/bin/CCclient_full') }
-
-        it { expect(warnings.grep(%r{CCclient_full})).to be_empty }
+        it 'tests that path, shell-escaped' do
+          is_expected.to contain_exec('eucalyptus_cc_gateway: no CCclient_full at /opt/euca tools/CCclient_full')
+            .with_unless('test -x /opt/euca\\ tools/CCclient_full')
+        end
       end
 
       context 'when ccclient_source is set' do
-        let(:params) { EucalyptusSpec::MINIMAL_PARAMS.merge('ccclient_source' => 'puppet:///modules/site/CCclient_full') }
+        let(:params) { full.merge('ccclient_source' => 'puppet:///modules/site/CCclient_full') }
 
-        it { expect(warnings.grep(%r{CCclient_full})).to be_empty }
+        it('has nothing to warn about: Puppet installs it') { is_expected.not_to contain_exec(title) }
+      end
+
+      context 'with the shipped client (the default)' do
+        let(:params) { EucalyptusSpec::MINIMAL_PARAMS }
+
+        it('has no CCclient_full to miss') { is_expected.not_to contain_exec(title) }
       end
     end
   end
 end
 
-# Each private class refuses to be declared from outside the module.
-%w[install check config service].each do |name|
+# Each private class and define refuses to be declared from outside the module.
+%w[install check config service selinux gateway iptables firewall].each do |name|
   describe "eucalyptus_cc_gateway::#{name}", type: :class do
     let(:facts) { EucalyptusSpec.supported_os_facts.fetch('debian-11-x86_64') }
 
     it { is_expected.to compile.and_raise_error(%r{private}) }
   end
+end
+
+describe 'eucalyptus_cc_gateway::agent_warning', type: :define do
+  let(:facts) { EucalyptusSpec.supported_os_facts.fetch('debian-11-x86_64') }
+  let(:title) { 'something' }
+  let(:params) { { 'message' => 'm', 'unless' => 'true' } }
+
+  it { is_expected.to compile.and_raise_error(%r{private}) }
 end

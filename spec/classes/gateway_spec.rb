@@ -19,6 +19,9 @@ describe 'eucalyptus_cc_gateway' do
       it { is_expected.to compile.with_all_deps }
       it { is_expected.to contain_class('eucalyptus_cc_gateway::gateway').that_comes_before('Class[eucalyptus_cc_gateway::config]') }
       it { is_expected.to contain_class('eucalyptus_cc_gateway::gateway').that_requires('Class[eucalyptus_cc_gateway::install]') }
+      it { is_expected.to contain_class('eucalyptus_cc_gateway::iptables').that_comes_before('Class[eucalyptus_cc_gateway::config]') }
+      it { is_expected.to contain_class('eucalyptus_cc_gateway::iptables').that_requires('Class[eucalyptus_cc_gateway::install]') }
+      it { is_expected.not_to contain_class('eucalyptus_cc_gateway::firewall') }
 
       it 'keeps IPv4 forwarding on across reboots, and turns it on now only when it is off' do
         is_expected.to contain_file('/etc/sysctl.d/60-eucalyptus-cc-gateway.conf')
@@ -34,11 +37,18 @@ describe 'eucalyptus_cc_gateway' do
         expect(content).to include('-A POSTROUTING -s 10.231.45.0/24 -o eth0 -m comment --comment eucalyptus_cc_gateway -j MASQUERADE')
         expect(content).to include('-A FORWARD -i eth1 -o eth0 -s 10.231.45.0/24 -m comment --comment eucalyptus_cc_gateway -j ACCEPT')
         expect(content.scan(%r{^COMMIT$}).size).to eq(2)
+        expect(content).not_to match(%r{^-A INPUT}), 'no VRRP rule without manage_firewall'
+      end
+
+      it 'leaves every chain policy as it is (a DROP policy stays DROP)' do
+        chains = file_content(preload).lines.grep(%r{^:})
+        expect(chains.size).to eq(7)
+        expect(chains).to all(match(%r{\A:[A-Z]+ - \[0:0\]\n\z}))
       end
 
       it 'puts the rules in place now, only when one is missing' do
         is_expected.to contain_file(script).with(owner: 'root', mode: '0750')
-        is_expected.to contain_exec('eucalyptus_cc_gateway: NC gateway rules')
+        is_expected.to contain_exec('eucalyptus_cc_gateway: iptables rules')
           .with(command: script, unless: "#{script} --check").that_requires("File[#{script}]")
       end
 
@@ -53,6 +63,8 @@ describe 'eucalyptus_cc_gateway' do
     let(:params) { EucalyptusSpec::MINIMAL_PARAMS }
 
     it { is_expected.not_to contain_class('eucalyptus_cc_gateway::gateway') }
+    it { is_expected.not_to contain_class('eucalyptus_cc_gateway::iptables') }
+    it { is_expected.not_to contain_class('eucalyptus_cc_gateway::firewall') }
     it { expect(file_content('/etc/keepalived/keepalived.conf')).not_to include('notify_master') }
   end
 

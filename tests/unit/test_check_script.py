@@ -1,4 +1,6 @@
-"""The CC check script, rendered by the real module, against fake CCclient_full binaries.
+"""The CC check script, rendered by the real module, against fake clients: fake CCclient_full
+binaries (`ccclient => ccclient_full`) and fake eucalyptus-cc-state clients (the shipped one,
+the default), never the real client.
 
 Each fake is a shell script standing in for the client: what it prints and how it exits is
 what the check must judge. The check runs as keepalived would run it: no arguments, exit 0
@@ -31,6 +33,7 @@ def rendered(workdir: Path) -> Rendered:
     params = {
         "vip": "10.231.45.50",
         "server_hostname": "cc1",
+        "ccclient": "ccclient_full",
         "cc_endpoint": ENDPOINT,
         "check_timeout": TIMEOUT_S,
         "ccclient_path": str(workdir / "CCclient_full"),
@@ -135,6 +138,13 @@ printf 'localState=ENABLED localEpoch=0 details=ERRORS=0\\n'
     assert check(rendered)[0] == 0
 
 
+def test_puppet_warns_on_the_node_while_ccclient_full_is_missing(rendered: Rendered, workdir: Path) -> None:
+    line = (f"eucalyptus_cc_gateway: no executable CCclient_full at {workdir / 'CCclient_full'} "
+            "and ccclient_source is not set")
+    assert line in rendered.puppet_output
+    assert "Warning: Scope" not in rendered.puppet_output   # no compile-time warning any more
+
+
 def test_script_is_root_owned_and_not_world_accessible(rendered: Rendered) -> None:
     info = rendered.check_script.stat()
     assert (info.st_uid, stat.S_IMODE(info.st_mode)) == (0, 0o750)
@@ -142,4 +152,134 @@ def test_script_is_root_owned_and_not_world_accessible(rendered: Rendered) -> No
 
 def test_rendered_script_passes_shellcheck(rendered: Rendered) -> None:
     run = subprocess.run(["shellcheck", str(rendered.check_script)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout
+
+
+# The shipped client (the default): `eucalyptus-cc-state [--keys-dir DIR] [--timeout S] HOST:PORT`,
+# the same status lines as CCclient_full on success, `eucalyptus-cc-state: <why>` and exit 1 on a
+# fault, exit 2 on a usage error.
+STATE_CLIENT = "eucalyptus-cc-state"
+INSTALLED: dict[str, tuple[str, int]] = {}  # what the module put at state_client_path, before any fake
+
+
+@pytest.fixture(scope="module")
+def shipped_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("shipped")
+
+
+@pytest.fixture(scope="module")
+def shipped(shipped_dir: Path) -> Rendered:
+    params = {
+        "vip": "10.231.45.50",
+        "server_hostname": "cc1",
+        "cc_endpoint": ENDPOINT,
+        "check_timeout": TIMEOUT_S,
+        "state_client_path": str(shipped_dir / STATE_CLIENT),
+        "keys_dir": str(shipped_dir / "keys"),
+        "script_user": "root",
+        "script_group": "root",
+    }
+    rendered = render(params, shipped_dir)
+    installed = shipped_dir / STATE_CLIENT
+    INSTALLED["client"] = (installed.read_text(), stat.S_IMODE(installed.stat().st_mode))
+    return rendered
+
+
+@pytest.fixture
+def state_client(shipped: Rendered, shipped_dir: Path) -> Iterator[Path]:
+    path = shipped_dir / STATE_CLIENT
+    yield path
+    path.unlink(missing_ok=True)
+
+
+def test_the_module_installs_its_client_for_the_check(shipped: Rendered) -> None:
+    content, mode = INSTALLED["client"]
+    assert content.startswith("#!/usr/bin/python3\n")
+    assert mode == 0o750
+
+
+def test_puppet_warns_on_the_node_about_keys_the_check_cannot_read(shipped: Rendered, shipped_dir: Path) -> None:
+    """Neither key file is there: the run succeeds (render raises otherwise) and says so, once each."""
+    for name in ("cloud-pk.pem", "cloud-cert.pem"):
+        line = f"eucalyptus_cc_gateway: root cannot read {shipped_dir / 'keys' / name}, so the check cannot ask the CC"
+        assert shipped.puppet_output.count(line) == 1, shipped.puppet_output
+
+
+def test_shipped_enabled(shipped: Rendered, state_client: Path) -> None:
+    printing(state_client, REAL_FORMAT.format(state="ENABLED"))
+    assert check(shipped) == (0, f"ENABLED: the CC at {ENDPOINT} reports localState=ENABLED\n")
+
+
+@pytest.mark.parametrize("state", ["DISABLED", "NOTREADY", "LOADED"])
+def test_shipped_other_states_fail_and_name_it(shipped: Rendered, state_client: Path, state: str) -> None:
+    printing(state_client, REAL_FORMAT.format(state=state))
+    assert check(shipped) == (1, f"NOT ENABLED: the CC at {ENDPOINT} is {state}\n")
+
+
+def test_shipped_enabled_in_a_name_or_uri_does_not_count(shipped: Rendered, state_client: Path) -> None:
+    printing(state_client, "localState=DISABLED localEpoch=0 details=ERRORS=0\n\ttype=cluster name=ENABLED\n"
+                           "\t\turi=http://ENABLED:8774/localState=ENABLED\n")
+    assert check(shipped) == (1, f"NOT ENABLED: the CC at {ENDPOINT} is DISABLED\n")
+
+
+def test_shipped_client_gets_the_keys_the_timeout_and_the_endpoint_only(
+        shipped: Rendered, state_client: Path, shipped_dir: Path) -> None:
+    keys = shipped_dir / "keys"
+    fake(state_client, f"""
+[ "$#" -eq 5 ] && [ "$1" = --keys-dir ] && [ "$2" = {keys} ] && [ "$3" = --timeout ] && [ "$4" = {TIMEOUT_S} ] \\
+  && [ "$5" = {ENDPOINT} ] || {{ echo "eucalyptus-cc-state: args: $*"; exit 2; }}
+printf 'localState=ENABLED localEpoch=0 details=ERRORS=0\\n'
+""")
+    assert check(shipped)[0] == 0
+
+
+@pytest.mark.parametrize("reason", [
+    "signature refused by the CC at 127.0.0.1:8774 (The certificate specified is invalid!)",
+    "no answer from 127.0.0.1:8774",
+    "127.0.0.1:8774 is not a CC",
+])
+def test_shipped_client_fault_prints_its_reason_line(shipped: Rendered, state_client: Path, reason: str) -> None:
+    printing(state_client, f"{STATE_CLIENT}: {reason}\n", code=1)
+    assert check(shipped) == (1, f"NOT ENABLED: {STATE_CLIENT}: {reason}\n")
+
+
+def test_shipped_client_usage_error_prints_its_line(shipped: Rendered, state_client: Path) -> None:
+    printing(state_client, f"{STATE_CLIENT}: unknown option --bogus\n", code=2)
+    assert check(shipped) == (1, f"NOT ENABLED: {STATE_CLIENT}: unknown option --bogus\n")
+
+
+def test_shipped_client_crash_reports_its_exit_code_and_last_words(shipped: Rendered, state_client: Path) -> None:
+    printing(state_client, "Traceback (most recent call last):\n  File \"x\", line 1\nKeyError: 'uri'\n\n", code=1)
+    assert check(shipped) == (1, f"NOT ENABLED: {STATE_CLIENT} failed with exit code 1: KeyError: 'uri'\n")
+
+
+def test_shipped_no_status_has_no_stock_client_hint(shipped: Rendered, state_client: Path) -> None:
+    printing(state_client, "")
+    assert check(shipped) == (1, f"NOT ENABLED: no status returned by the CC at {ENDPOINT}\n")
+
+
+def test_shipped_hanging_client_is_cut_at_the_timeout(shipped: Rendered, state_client: Path) -> None:
+    fake(state_client, "trap '' TERM\nsleep 30\n")
+    start = time.monotonic()
+    code, out = check(shipped)
+    elapsed = time.monotonic() - start
+    assert (code, out) == (1, f"NOT ENABLED: no answer from the CC at {ENDPOINT} within {TIMEOUT_S}s\n")
+    assert TIMEOUT_S <= elapsed < TIMEOUT_S + 3
+
+
+def test_shipped_client_missing_or_not_executable(shipped: Rendered, state_client: Path) -> None:
+    assert check(shipped) == (
+        1, f"NOT ENABLED: {STATE_CLIENT} is missing at {state_client} (the next Puppet run puts it back)\n")
+    printing(state_client, REAL_FORMAT.format(state="ENABLED"))
+    state_client.chmod(0o644)
+    assert check(shipped) == (1, f"NOT ENABLED: {STATE_CLIENT} at {state_client} is not executable by root\n")
+
+
+def test_shipped_script_sets_no_axis2c_environment(shipped: Rendered) -> None:
+    text = shipped.check_script.read_text()
+    assert "AXIS2C_HOME" not in text and "describeServices" not in text
+
+
+def test_rendered_shipped_script_passes_shellcheck(shipped: Rendered) -> None:
+    run = subprocess.run(["shellcheck", str(shipped.check_script)], capture_output=True, text=True)
     assert run.returncode == 0, run.stdout

@@ -49,3 +49,42 @@ def test_rules_script_adds_each_rule_once_and_check_tells(rendered: Path) -> Non
 def test_keepalived_reapplies_the_rules_on_becoming_master(rendered: Path) -> None:
     conf = (rendered / "keepalived.conf").read_text()
     assert f'notify_master "{rendered / "gateway-nat"}" root root' in conf
+
+
+# manage_firewall: VRRP let in on the private interface, alone or beside the gateway rules.
+VRRP_UNICAST = {"manage_gateway": False, "manage_firewall": True, "unicast_src_ip": "10.231.45.11",
+                "unicast_peers": ["10.231.45.12"]}
+
+
+@pytest.fixture(scope="module")
+def vrrp_rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("vrrp")
+    render({**PARAMS, **VRRP_UNICAST, "gateway_script_path": str(out / "gateway-nat")}, out)
+    return out
+
+
+def test_vrrp_rule_loads_and_keeps_a_drop_policy(vrrp_rendered: Path) -> None:
+    """The preload lets the peer's adverts in and leaves INPUT's DROP policy alone (legacy
+    iptables, as on EL7's CCs; iptables-nft resets a restored table's policies whatever it says)."""
+    preload = vrrp_rendered / "iptables-preload"
+    result = in_netns(f"iptables-legacy -P INPUT DROP && iptables-legacy-restore < {preload} && iptables-legacy-save")
+    assert result.returncode == 0, result.stderr
+    assert ":INPUT DROP" in result.stdout
+    assert "-A INPUT -s 10.231.45.12/32 -i priv0 -p vrrp -m comment --comment eucalyptus_cc_gateway -j ACCEPT" \
+        in result.stdout
+    assert "*nat" not in preload.read_text()
+
+
+def test_vrrp_rule_script_adds_it_once_ahead_of_a_drop(vrrp_rendered: Path) -> None:
+    script = vrrp_rendered / "gateway-nat"
+    result = in_netns(f"iptables -A INPUT -j DROP; {script} --check; echo before=$?; "
+                      f"{script} && {script} && {script} --check; echo after=$?; iptables-save")
+    assert "before=1" in result.stdout and "after=0" in result.stdout, result.stdout + result.stderr
+    inputs = [line for line in result.stdout.splitlines() if line.startswith("-A INPUT")]
+    assert len(inputs) == 2 and inputs[-1] == "-A INPUT -j DROP", inputs
+    assert "--comment eucalyptus_cc_gateway" in inputs[0]
+
+
+def test_keepalived_reapplies_the_vrrp_rule_on_becoming_master(vrrp_rendered: Path) -> None:
+    conf = (vrrp_rendered / "keepalived.conf").read_text()
+    assert f'notify_master "{vrrp_rendered / "gateway-nat"}" root root' in conf

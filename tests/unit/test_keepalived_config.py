@@ -35,6 +35,9 @@ PARAMETER_SETS: dict[str, dict[str, Any]] = {
     "gateway: forwarding and NAT for the NCs": {
         "manage_gateway": True, "pub_dev": "pub0", "nc_network": "10.231.45.0/24",
     },
+    "firewall alone: VRRP let in from a unicast peer": {
+        "manage_firewall": True, "unicast_src_ip": "10.231.45.11", "unicast_peers": ["10.231.45.12"],
+    },
     "slow and steady": {
         "advert_int": 2.5, "check_interval": 3, "check_fall": 2, "check_rise": 3, "check_timeout": 5,
         "check_weight": 50, "priority": 150, "virtual_router_id": 255,
