@@ -286,11 +286,28 @@ def markdown(table: dict[str, dict[str, dict[str, dict[str, float]]]]) -> str:
     return "\n".join(lines)
 
 
-def write(results: list[Cycle], out: Path) -> dict[str, Any]:
+def check_cost(lab: Lab, cc: str, runs: int = 40) -> dict[str, float]:
+    """The check's own run time on `cc` (script and client, as keepalived runs it: the script
+    user, no PAM), `runs` times back to back: p50, p95, max in seconds, and n."""
+    user, group = lab.module_param(cc, "script_user"), lab.module_param(cc, "script_group")
+    check = lab.module_param(cc, "check_script_path")
+    loop = (f"for _ in $(seq {runs}); do s=$EPOCHREALTIME; setpriv --reuid={user} --regid={group} --init-groups "
+            f"{check} >/dev/null 2>&1; echo $s $EPOCHREALTIME; done")
+    lines = nodes.check(lab.client, cc, ["bash", "-c", loop], timeout=runs * 5).split("\n")
+    return spread([float(end) - float(start) for start, end in (line.split() for line in lines if line.strip())])
+
+
+def write(results: list[Cycle], out: Path, check: dict[str, float] | None = None) -> dict[str, Any]:
+    """bench.json, bench.md and the plots; `check`: check_cost()'s figures, reported beside them."""
     out.mkdir(parents=True, exist_ok=True)
     table = summary(results)
-    (out / "bench.json").write_text(json.dumps({"summary": table, "cycles": [asdict(c) for c in results]}, indent=1))
-    (out / "bench.md").write_text(markdown(table))
+    (out / "bench.json").write_text(json.dumps({"summary": table, "check_run_s": check,
+                                                "cycles": [asdict(c) for c in results]}, indent=1))
+    text = markdown(table)
+    if check:
+        text += (f"\nThe check (script and client) on a CC, {int(check['n'])} runs: p50 {check['p50'] * 1000:.0f} ms, "
+                 f"p95 {check['p95'] * 1000:.0f} ms, max {check['max'] * 1000:.0f} ms\n")
+    (out / "bench.md").write_text(text)
     from cclab.plot import timelines  # matplotlib only when writing a report
     timelines(results, out)
     return table

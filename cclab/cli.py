@@ -51,9 +51,10 @@ def run_bench(lab: Lab, args: argparse.Namespace) -> None:
     started = time.monotonic()
     try:
         lab.up()
+        check = bench.check_cost(lab, lab.ccs[0])
         results = bench.run(lab, cycles, configurations, log)
-        bench.write(results, args.out)
-        print(bench.markdown(bench.summary(results)))
+        bench.write(results, args.out, check)
+        print((args.out / "bench.md").read_text())
         log(f"{len(results)} cycles in {(time.monotonic() - started) / 60:.1f} min (lab up included); "
             f"raw events and per-cycle figures: {args.out / 'bench.json'}; plots: {args.out}/timeline-*.png")
     finally:

@@ -57,6 +57,7 @@ class Timing:
 
     @property
     def loss(self) -> float:
-        """Worst case for a lost ENABLED CC's weight: `fall` failed checks (each up to the timeout)."""
-        return (self.check_interval + self.check_timeout) * self.check_fall
+        """Worst case for a lost ENABLED CC's weight: `fall` failed checks, each up to the check's
+        own limit (`timeout -k 1 check_timeout`: the timeout, then a second before the kill)."""
+        return (self.check_interval + self.check_timeout + 1) * self.check_fall
 

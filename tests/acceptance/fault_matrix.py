@@ -29,6 +29,8 @@ REPEAT = int(os.environ.get("CCLAB_FAULT_REPEAT", "3"))
 OBSERVE_S = float(os.environ.get("CCLAB_FAULT_OBSERVE", "30"))  # "no flapping" windows
 PUPPET_S = 120.0        # a puppet apply in a CC (about 4 s when idle)
 PARTITION_COMMENT = "cclab-fault-partition"
+FIREWALL_COMMENT = "cclab-fault-firewall"
+LAB_VERSION = "3.3"     # the lab's CCs behave as Eucalyptus 3.3 and later, what most sites ran last
 
 
 # --- looking at the lab -----------------------------------------------------------------------
@@ -122,8 +124,9 @@ def undo_faults(lab: Lab) -> None:
 
 
 def lift_faults(lab: Lab) -> None:
-    """Lift what Lab.restore() does not: the partition rules, a downed private link, version 3.3,
-    a missing or unrunnable CCclient_full or a gateway part lost in a reboot (one Puppet run)."""
+    """Lift what Lab.restore() does not: the partition rules, a downed private link, a CC switched
+    to 3.1 behaviour, a host firewall; and, with one Puppet run, a missing or unrunnable CC client,
+    a check left on the stock client or a gateway part lost in a reboot."""
     for cc in lab.ccs:
         if lab.container_state(cc) == "paused":
             nodes.unpause(lab.client, cc)
@@ -131,10 +134,14 @@ def lift_faults(lab: Lab) -> None:
             continue
         nodes.run(lab.client, cc, f"iptables -w -t raw -S PREROUTING | grep -- '{PARTITION_COMMENT}' "
                   "| sed 's/^-A //' | while read -r rule; do eval iptables -w -t raw -D $rule; done", timeout=15)
+        nodes.run(lab.client, cc, f"iptables -w -P INPUT ACCEPT; iptables -w -S INPUT | grep -- '{FIREWALL_COMMENT}' "
+                  "| sed 's/^-A //' | while read -r rule; do eval iptables -w -D $rule; done", timeout=15)
         nodes.run(lab.client, cc, ["ip", "link", "set", lab.priv_dev(cc), "up"], timeout=10)
-        nodes.run(lab.client, cc, "ccsim-ctl version 3.1", timeout=15)
-        client = shlex.quote(str(lab.module_param(cc, "ccclient_path")))
-        code, _ = nodes.run(lab.client, cc, f"test -x {client} && test \"$(stat -c %a {client})\" = 750", timeout=10)
+        nodes.run(lab.client, cc, f"ccsim-ctl version {LAB_VERSION}", timeout=15)
+        client = shlex.quote(str(lab.module_param(cc, "state_client_path")))
+        check = shlex.quote(str(lab.module_param(cc, "check_script_path")))
+        code, _ = nodes.run(lab.client, cc, f"test -x {client} && test \"$(stat -c %a {client})\" = 750 "
+                            f"&& grep -qF {client} {check}", timeout=10)
         if code != 0 or gateway_part_lost(lab, cc):
             puppet_run(lab, cc)
 

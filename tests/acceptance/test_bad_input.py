@@ -19,7 +19,7 @@ from cclab.timing import MARGIN_S
 
 CONF = "/etc/keepalived/keepalived.conf"
 # Everything the module puts on a CC, by path (what "changes nothing" is checked against).
-MANAGED = (CONF, "/usr/local/bin/CCclient-enabled-check.sh", "/usr/local/sbin/CCclient_full",
+MANAGED = (CONF, "/usr/local/bin/CCclient-enabled-check.sh", "/usr/local/sbin/eucalyptus-cc-state",
            "/var/lib/eucalyptus/keys/cloud-pk.pem", "/usr/local/sbin/keepalived-config-test",
            "/var/run/eucalyptus/net/iptables-preload", "/usr/local/sbin/eucalyptus-cc-gateway-nat")
 BAD_DEV = "eth9"   # a well-formed interface name that the CC does not have

@@ -25,7 +25,7 @@ def test_keepalived_is_enabled_and_running_under_systemd(hosts: dict[str, testin
 @pytest.mark.parametrize(("path", "owner", "group", "mode"), [
     ("/etc/keepalived/keepalived.conf", "root", "root", 0o600),
     ("/usr/local/bin/CCclient-enabled-check.sh", "root", "keepalived_script", 0o750),
-    ("/usr/local/sbin/CCclient_full", "root", "keepalived_script", 0o750),
+    ("/usr/local/sbin/eucalyptus-cc-state", "root", "keepalived_script", 0o750),
     ("/var/lib/eucalyptus/keys/cloud-pk.pem", "keepalived_script", "root", 0o600),
     ("/usr/local/sbin/keepalived-config-test", "root", "root", 0o755),
 ])

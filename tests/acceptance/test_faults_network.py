@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 
-from fault_matrix import PARTITION_COMMENT, Matrix, Measured, measure
+from fault_matrix import FIREWALL_COMMENT, PARTITION_COMMENT, Matrix, Measured, measure, puppet_run
 
 from cclab import nodes
 from cclab.lab import Lab
@@ -75,3 +75,41 @@ def test_private_link_down_on_the_holder(matrix: Matrix) -> None:
 
     matrix.repeat("private link down/up (holder)", "peer takes the VIP; back on the ENABLED CC after link up",
                   "heal", once)
+
+
+def host_firewall(lab: Lab, on: bool) -> None:
+    """A site firewall on each CC: INPUT policy DROP with the site's own allowances (or none of it)."""
+    allow = [["-i", "lo"], ["-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED"], ["-p", "tcp", "--dport", "8774"]]
+    for cc in lab.ccs:
+        if on:
+            for rule in allow:
+                nodes.check(lab.client, cc, ["iptables", "-w", "-I", "INPUT", *rule, "-m", "comment", "--comment",
+                                             FIREWALL_COMMENT, "-j", "ACCEPT"])
+        nodes.check(lab.client, cc, ["iptables", "-w", "-P", "INPUT", "DROP" if on else "ACCEPT"])
+
+
+def test_a_host_firewall_needs_manage_firewall(matrix: Matrix) -> None:
+    """Without manage_firewall both CCs hold the VIP behind a firewall that drops VRRP; with it,
+    within the switch bound, the ENABLED CC alone does; the firewall lifted, the lab's own
+    configuration back, steady."""
+    lab, t = matrix.lab, matrix.timing
+
+    def once(holder: str) -> Measured:
+        host_firewall(lab, on=True)
+        wait_holders(lab, lab.ccs, t.master_down + 1.0 + MARGIN_S)   # the next flush cycle, then no adverts
+        t0 = time.time()
+        for cc in lab.ccs:
+            puppet_run(lab, cc, manage_firewall=True)
+        wait_holders(lab, [holder], t.switch + 1.0 + MARGIN_S)
+        fixed = time.time() - t0
+        time.sleep(t.switch)   # and it stays so
+        assert lab.holders() == [holder] == lab.enabled()
+        healed = time.time()
+        host_firewall(lab, on=False)
+        for cc in lab.ccs:
+            puppet_run(lab, cc)
+        measured = measure(lab, healed, t.switch + MARGIN_S)
+        return Measured(fixed, measured.vip_s)
+
+    matrix.repeat("host firewall dropping VRRP", "two holders without manage_firewall; one with it",
+                  "manage_firewall applied", once)

@@ -71,8 +71,7 @@ def test_default_lab_has_the_documented_names_and_addresses() -> None:
 
 def test_module_params_merge_common_and_node_params_and_add_the_vip() -> None:
     t = load()
-    common = {"virtual_router_id": 45, "manage_gateway": True, "nc_network": "10.231.45.0/24",
-              "ccclient": "ccclient_full", "ccclient_source": "/opt/cclab/CCclient_full"}
+    common = {"virtual_router_id": 45, "manage_gateway": True, "nc_network": "10.231.45.0/24"}
     assert t.module == common
     assert t.module_params("cc1") == {**common, "vip": "10.231.45.50"}
     assert t.module_params(t.node("cc2")) == {**common, "vip": "10.231.45.50"}
