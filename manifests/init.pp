@@ -177,8 +177,10 @@
 #   multicast group 224.0.0.18 without them. A firewall that drops the peer's adverts makes both
 #   CCs MASTER (two VIP holders). The rule goes into the CC's iptables-preload next to the gateway
 #   rules (so it survives the CC's flush cycle), the rules script puts it back when this CC
-#   becomes MASTER, and where firewalld runs it is also a firewalld direct rule, permanent and
-#   runtime. Off by default, like `manage_gateway`: the module then owns iptables-preload, and a
+#   becomes MASTER, and where firewalld runs it is also a rich rule in the firewalld zone of
+#   `priv_dev` (else the default zone), permanent and runtime: not a direct rule, which the
+#   nftables backend (EL8 and later) evaluates apart from the zone, whose own rules still reject
+#   VRRP. Off by default, like `manage_gateway`: the module then owns iptables-preload, and a
 #   host without a restrictive firewall needs nothing.
 # @param pub_dev
 #   The CC's public interface (Eucalyptus' VNET_PUBINTERFACE), where the NCs' traffic leaves.

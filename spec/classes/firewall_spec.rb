@@ -4,19 +4,32 @@ require 'spec_helper'
 
 # manage_firewall: VRRP let in on priv_dev, in iptables-preload (which survives the CC's flush
 # cycle), in the rules script keepalived runs on becoming MASTER, and through firewalld where it
-# runs. Every OS; multicast and unicast; with and without the gateway part.
+# runs (a rich rule in priv_dev's zone). Every OS; multicast and unicast; with and without the
+# gateway part.
 describe 'eucalyptus_cc_gateway' do
   let(:preload) { '/var/run/eucalyptus/net/iptables-preload' }
   let(:script) { '/usr/local/sbin/eucalyptus-cc-gateway-nat' }
   let(:config) { EucalyptusSpec::CONFIG }
   let(:not_running) { '! firewall-cmd --state >/dev/null 2>&1' }
+  # The zone that holds priv_dev, else the default zone: looked up on the node, in the command.
+  let(:zone) do
+    '{ zone=$(firewall-cmd --get-zone-of-interface=eth1 2>/dev/null) || zone=$(firewall-cmd --get-default-zone); }'
+  end
 
   gateway = { 'manage_gateway' => true, 'pub_dev' => 'eth0', 'nc_network' => '10.231.45.0/24' }
   topologies = {
-    'multicast' => { params: {}, matches: ['-i eth1 -p 112 -d 224.0.0.18'] },
+    'multicast' => {
+      params: {},
+      matches: ['-i eth1 -p 112 -d 224.0.0.18'],
+      rich_rules: { 'to 224.0.0.18' => 'rule family="ipv4" destination address="224.0.0.18" protocol value="vrrp" accept' },
+    },
     'unicast' => {
       params: { 'unicast_src_ip' => '10.231.45.11', 'unicast_peers' => ['10.231.45.12', '10.231.45.13'] },
       matches: ['-i eth1 -p 112 -s 10.231.45.12', '-i eth1 -p 112 -s 10.231.45.13'],
+      rich_rules: {
+        'from 10.231.45.12' => 'rule family="ipv4" source address="10.231.45.12" protocol value="vrrp" accept',
+        'from 10.231.45.13' => 'rule family="ipv4" source address="10.231.45.13" protocol value="vrrp" accept',
+      },
     },
   }
 
@@ -52,19 +65,20 @@ describe 'eucalyptus_cc_gateway' do
             expect(file_content(config)).to include(%(notify_master "#{script}" root root))
           end
 
-          it 'adds each rule to firewalld, permanent and runtime, only where firewalld runs and only when missing' do
-            rules.each do |r|
-              match = r.sub(' -m comment --comment eucalyptus_cc_gateway -j ACCEPT', '')
+          it 'adds a rich rule per match to the zone of priv_dev in firewalld, permanent and runtime, only where firewalld runs and only when missing' do
+            t[:rich_rules].each do |what, rich|
               { 'permanent' => '--permanent ', 'runtime' => '' }.each do |kind, option|
-                is_expected.to contain_exec("eucalyptus_cc_gateway: firewalld #{kind} rule #{match}").with(
-                  command: "firewall-cmd #{option}--direct --add-rule ipv4 filter INPUT 0 #{r}",
-                  unless: "#{not_running} || firewall-cmd #{option}--direct --query-rule ipv4 filter INPUT 0 #{r}",
+                in_zone = "#{zone} && firewall-cmd #{option}--zone=\"$zone\""
+                is_expected.to contain_exec("eucalyptus_cc_gateway: firewalld #{kind} rich rule: VRRP #{what}").with(
+                  command: "#{in_zone} --add-rich-rule='#{rich}'",
+                  unless: "#{not_running} || { #{in_zone} --query-rich-rule='#{rich}'; }",
                   provider: 'shell',
                 )
               end
             end
             firewalld = catalogue.resources.select { |r| r.type == 'Exec' && r.title.include?('firewalld') }
             expect(firewalld.size).to eq(2 * rules.size)
+            firewalld.each { |r| expect("#{r[:command]} #{r[:unless]}").not_to include('--direct') }
           end
 
           if with_gateway
@@ -98,6 +112,18 @@ describe 'eucalyptus_cc_gateway' do
         expect(file_content(preload)).not_to match(%r{^-A INPUT})
         expect(file_content(script)).not_to include('ensure filter INPUT')
         is_expected.not_to contain_class('eucalyptus_cc_gateway::firewall')
+      end
+    end
+  end
+
+  context 'with priv_dev on a VLAN of a bond' do
+    let(:facts) { EucalyptusSpec.supported_os_facts.fetch('rocky-9-x86_64') }
+    let(:params) { EucalyptusSpec::MINIMAL_PARAMS.merge('manage_firewall' => true, 'priv_dev' => 'bond0.45') }
+
+    it 'looks up the zone of that interface' do
+      %w[permanent runtime].each do |kind|
+        exec = catalogue.resource('Exec', "eucalyptus_cc_gateway: firewalld #{kind} rich rule: VRRP to 224.0.0.18")
+        expect(exec[:command]).to start_with('{ zone=$(firewall-cmd --get-zone-of-interface=bond0.45 2>/dev/null) || ')
       end
     end
   end
