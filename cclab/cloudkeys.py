@@ -10,7 +10,7 @@ search for leaked key material looks for (see `_shares_key_text`).
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -24,7 +24,7 @@ VALID_DAYS = 3650          # the CC checks no expiry; a long validity keeps othe
 @dataclass(frozen=True)
 class CloudKeys:
     certificate_pem: str                          # cloud-cert.pem
-    private_key_pem: str = field(repr=False)      # cloud-pk.pem (traditional RSA PEM, as Eucalyptus')
+    private_key_pem: str                          # cloud-pk.pem (traditional RSA PEM, as Eucalyptus')
 
     def __repr__(self) -> str:
         return "CloudKeys(certificate_pem=<cloud-cert.pem>, private_key_pem=<redacted>)"

@@ -20,7 +20,7 @@ class CcLook:
     holds_vip: bool
     cc_state: str              # the simulator's own state (`ccsim-ctl state`), DOWN, UNKNOWN
     keepalived: KeepalivedView
-    check_passes: bool | None = None   # the check run by hand (looked at on the ENABLED CC only)
+    hand_check_passes: bool | None = None   # the check run by hand (looked at on the ENABLED CC only)
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class Snapshot:
         if len(self.holders) != 1 or self.holders != self.enabled:
             found.append(f"VIP on {self.holders or 'nobody'}, ENABLED: {self.enabled or 'none'}")
         found += [f"keepalived not running on {v.node}" for v in views if v.up and not v.keepalived.running]
-        found += [f"the check fails on the ENABLED {v.node}" for v in views if v.check_passes is False]
+        found += [f"the check fails on the ENABLED {v.node}" for v in views if v.hand_check_passes is False]
         found += [f"keepalived on {v.node} still acts on its CC's previous state"
                   for v in views if not v.keepalived.agrees_with(v.cc_state)]
         if self.walrus:

@@ -51,13 +51,13 @@ class Timing:
 
     @property
     def switch(self) -> float:
-        """Worst case for a planned switch: the new CC's check must pass `rise` times, then the
-        backup outwaits the old master's adverts."""
-        return self.check_interval * self.check_rise + self.check_timeout + self.master_down
+        """Worst case for a planned switch: the new CC's check must pass `rise` times and the old
+        CC's fail `fall` times, then the backup outwaits the old master's adverts."""
+        return self.check_interval * max(self.check_rise, self.check_fall) + self.check_timeout + self.master_down
 
     @property
     def loss(self) -> float:
         """Worst case for a lost ENABLED CC's weight: `fall` failed checks, each up to the check's
-        own limit (`timeout -k 1 check_timeout`: the timeout, then a second before the kill)."""
-        return (self.check_interval + self.check_timeout + 1) * self.check_fall
+        own limit (README "Timing": check_timeout + 2)."""
+        return (self.check_interval + self.check_timeout + 2) * self.check_fall
 

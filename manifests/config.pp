@@ -11,10 +11,11 @@ class eucalyptus_cc_gateway::config {
     default => "${eucalyptus_cc_gateway::vip}/32",
   }
 
-  # The check runs its client under `timeout -k 1 check_timeout`: check_timeout + 1 s at worst.
-  # keepalived must not give up first (its kill would race the check's own verdict), so its
-  # timeout is 1 s beyond that worst case.
-  $script_timeout = $eucalyptus_cc_gateway::check_timeout + 2
+  # The check ends within check_timeout + 2 s at worst: the shipped client gives up after
+  # check_timeout, `timeout` stands 1 s behind it and SIGKILLs 1 s after that (CCclient_full,
+  # which has no timeout of its own, gets check_timeout and the kill 1 s later). keepalived must
+  # not give up first (its kill would race the check's own verdict): 1 s beyond that worst case.
+  $script_timeout = $eucalyptus_cc_gateway::check_timeout + 3
 
   $content = epp('eucalyptus_cc_gateway/keepalived.conf.epp', {
       'router_id'               => $eucalyptus_cc_gateway::server_hostname,

@@ -32,7 +32,7 @@ class eucalyptus_cc_gateway::firewall {
 
   $options = { 'permanent' => '--permanent ', 'runtime' => '' }
   $rules.each |$what, $address| {
-    $rule = "'rule family=\"ipv4\" ${address} protocol value=\"vrrp\" accept'"
+    $rule = "'rule family=\"ipv4\" ${address} protocol value=\"112\" accept'"
     $options.each |$kind, $option| {
       $in_zone = "${zone} && firewall-cmd ${option}--zone=\"\$zone\""
       exec { "eucalyptus_cc_gateway: firewalld ${kind} rich rule: VRRP ${what}":

@@ -345,7 +345,7 @@ describe 'eucalyptus_cc_gateway' do
             script = file_content(check)
             expect(script).to include("timeout_s=#{check_timeout}\n")
             expect(script).to match(%r{timeout -k 1 "\$timeout_s" })
-            expect(file_content(config)).to include("  timeout #{check_timeout + 2}\n")
+            expect(file_content(config)).to include("  timeout #{check_timeout + 3}\n")
           end
         end
       end

@@ -21,14 +21,14 @@ describe 'eucalyptus_cc_gateway' do
     'multicast' => {
       params: {},
       matches: ['-i eth1 -p 112 -d 224.0.0.18'],
-      rich_rules: { 'to 224.0.0.18' => 'rule family="ipv4" destination address="224.0.0.18" protocol value="vrrp" accept' },
+      rich_rules: { 'to 224.0.0.18' => 'rule family="ipv4" destination address="224.0.0.18" protocol value="112" accept' },
     },
     'unicast' => {
       params: { 'unicast_src_ip' => '10.231.45.11', 'unicast_peers' => ['10.231.45.12', '10.231.45.13'] },
       matches: ['-i eth1 -p 112 -s 10.231.45.12', '-i eth1 -p 112 -s 10.231.45.13'],
       rich_rules: {
-        'from 10.231.45.12' => 'rule family="ipv4" source address="10.231.45.12" protocol value="vrrp" accept',
-        'from 10.231.45.13' => 'rule family="ipv4" source address="10.231.45.13" protocol value="vrrp" accept',
+        'from 10.231.45.12' => 'rule family="ipv4" source address="10.231.45.12" protocol value="112" accept',
+        'from 10.231.45.13' => 'rule family="ipv4" source address="10.231.45.13" protocol value="112" accept',
       },
     },
   }

@@ -77,6 +77,9 @@ def test_private_link_down_on_the_holder(matrix: Matrix) -> None:
                   "heal", once)
 
 
+FLUSH_S = 1.0   # a CC that is not ENABLED flushes and reloads its tables every second
+
+
 def host_firewall(lab: Lab, on: bool) -> None:
     """A site firewall on each CC: INPUT policy DROP with the site's own allowances (or none of it)."""
     allow = [["-i", "lo"], ["-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED"], ["-p", "tcp", "--dport", "8774"]]
@@ -96,11 +99,11 @@ def test_a_host_firewall_needs_manage_firewall(matrix: Matrix) -> None:
 
     def once(holder: str) -> Measured:
         host_firewall(lab, on=True)
-        wait_holders(lab, lab.ccs, t.master_down + 1.0 + MARGIN_S)   # the next flush cycle, then no adverts
+        wait_holders(lab, lab.ccs, FLUSH_S + t.master_down + MARGIN_S)   # the next flush cycle, then no adverts
         t0 = time.time()
         for cc in lab.ccs:
             puppet_run(lab, cc, manage_firewall=True)
-        wait_holders(lab, [holder], t.switch + 1.0 + MARGIN_S)
+        wait_holders(lab, [holder], FLUSH_S + t.switch + MARGIN_S)
         fixed = time.time() - t0
         time.sleep(t.switch)   # and it stays so
         assert lab.holders() == [holder] == lab.enabled()

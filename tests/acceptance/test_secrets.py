@@ -9,8 +9,8 @@ no security boundary: it travels in clear on the private network.)
 """
 from __future__ import annotations
 
+import contextlib
 import secrets
-import shlex
 import threading
 import time
 from collections.abc import Iterator
@@ -54,8 +54,17 @@ def leaks(text: str, lab: Lab, password: str) -> list[str]:
     return found + (["cloud-pk.pem content"] if any(f in text for f in key_fragments(lab)) else [])
 
 
-def grep_pattern_args(lab: Lab, password: str) -> str:
-    return " ".join(f"-e {shlex.quote(p)}" for p in [password, *key_fragments(lab)])
+PATTERNS = "/root/.cclab-secret-patterns"   # 0600: the secrets must not reach a command line
+
+
+@contextlib.contextmanager
+def secret_patterns(lab: Lab, cc: str, password: str, *extra: str) -> Iterator[str]:
+    """grep's `-f` file on `cc` holding the secrets (and `extra` patterns); removed afterwards."""
+    nodes.put_file(lab.client, cc, PATTERNS, "\n".join([*extra, password, *key_fragments(lab)]) + "\n", mode=0o600)
+    try:
+        yield f"-f {PATTERNS}"
+    finally:
+        nodes.run(lab.client, cc, ["rm", "-f", PATTERNS])
 
 
 def disturb(lab: Lab, cc: str) -> None:
@@ -83,8 +92,8 @@ def test_puppet_reports_and_state_files_never_hold_the_secrets(lab: Lab, passwor
                                           "lastrunfile", "statedir", "reportdir", "clientbucketdir", "vardir"])
     paths = [line.split(" = ", 1)[1].strip() for line in places.splitlines() if " = " in line]
     assert any(p.endswith("last_run_report.yaml") for p in paths), places
-    code, out = nodes.run(lab.client, cc, f"grep -rlF {grep_pattern_args(lab, password)} {' '.join(paths)}",
-                          timeout=60)
+    with secret_patterns(lab, cc, password) as patterns:
+        code, out = nodes.run(lab.client, cc, f"grep -rlF {patterns} {' '.join(paths)}", timeout=60)
     assert code == 1, f"secrets found in Puppet's files:\n{out}"
     lab.wait_steady()
 
@@ -124,10 +133,10 @@ def test_no_file_readable_by_others_holds_the_secrets(lab: Lab, password: str, c
     paths = [f"/var/tmp/{canary}", f"/run/{canary}"]
     for path in paths:   # by exec: the engine's archive upload cannot write into a tmpfs mount
         nodes.check(lab.client, cc, f"umask 022; echo {canary} > {path}")
-    find = ("find / \\( -path /proc -o -path /sys -o -path /dev \\) -prune -o -type f -perm /044 -size -64M "
-            f"-print0 | xargs -0 -r grep -lF -e {canary} {grep_pattern_args(lab, password)}")
     try:
-        _, out = nodes.run(lab.client, cc, find, timeout=240)
+        with secret_patterns(lab, cc, password, canary) as patterns:
+            _, out = nodes.run(lab.client, cc, "find / \\( -path /proc -o -path /sys -o -path /dev \\) -prune -o "
+                               f"-type f -perm /044 -size -64M -print0 | xargs -0 -r grep -lF {patterns}", timeout=240)
     finally:
         nodes.run(lab.client, cc, ["rm", "-f", *paths])
     assert sorted(out.split()) == sorted(paths), f"files readable by others hold a secret (or the search missed " \

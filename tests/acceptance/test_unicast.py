@@ -7,7 +7,7 @@ import pytest
 import testinfra
 
 from cclab.lab import Lab
-from cclab.timing import Timing
+from cclab.timing import MARGIN_S, Timing
 
 V2_UNICAST = {"vrrp_version": 2, "advert_int": 1, "auth_pass": "cclab-v2"}
 
@@ -32,7 +32,7 @@ def test_unicast_configuration_is_in_force(unicast: dict[str, dict[str, object]]
 
 def test_a_clc_switch_moves_the_vip_over_unicast(lab: Lab, unicast: dict[str, dict[str, object]]) -> None:
     holder = lab.restore()
-    bound = Timing.of({**lab.topology.module_params(holder), **V2_UNICAST}).switch + 5.0
+    bound = Timing.of({**lab.topology.module_params(holder), **V2_UNICAST}).switch + MARGIN_S
     switch = lab.clc.switch()
     added = lab.wait_for_vip(switch.to_node, since=switch.disabled_at, timeout=bound)
     assert added.at - switch.enabled_at < bound

@@ -104,7 +104,7 @@ def test_http_request(exchange: tuple[Exchange, float]) -> None:
     assert request.headers["Content-Length"] == str(len(request.body))
 
 
-def test_the_body_asks_for_the_cluster_and_changes_nothing(raw: str) -> None:
+def test_the_body_asks_for_the_cluster_with_no_lists_and_epoch_0(raw: str) -> None:
     """type=cluster without uris (a uri renames a CC still called `self`), no service lists and
     epoch 0 (the CC copies both into its configuration), userId eucalyptus, a fresh correlationId."""
     message = decode(raw.encode())

@@ -263,8 +263,16 @@ def test_shipped_hanging_client_is_cut_at_the_timeout(shipped: Rendered, state_c
     start = time.monotonic()
     code, out = check(shipped)
     elapsed = time.monotonic() - start
-    assert (code, out) == (1, f"NOT ENABLED: no answer from the CC at {ENDPOINT} within {TIMEOUT_S}s\n")
-    assert TIMEOUT_S <= elapsed < TIMEOUT_S + 3
+    assert (code, out) == (1, f"NOT ENABLED: no answer from the CC at {ENDPOINT} within {TIMEOUT_S + 1}s\n")
+    assert TIMEOUT_S + 1 <= elapsed < TIMEOUT_S + 4
+
+
+def test_shipped_client_gives_up_first_and_says_why(shipped: Rendered, state_client: Path) -> None:
+    """The client's own limit comes before the check's `timeout`: its reason is what the check says."""
+    fake(state_client, f"sleep {TIMEOUT_S - 0.5}\n"
+                       "echo 'eucalyptus-cc-state: timed out waiting for an answer from X (limit 2 s)'\nexit 1\n")
+    assert check(shipped) == (
+        1, "NOT ENABLED: eucalyptus-cc-state: timed out waiting for an answer from X (limit 2 s)\n")
 
 
 def test_shipped_client_missing_or_not_executable(shipped: Rendered, state_client: Path) -> None:
