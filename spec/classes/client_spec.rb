@@ -44,11 +44,12 @@ describe 'eucalyptus_cc_gateway' do
           is_expected.not_to contain_exec("eucalyptus_cc_gateway: no CCclient_full at #{ccclient}")
         end
 
-        it 'runs it with the keys directory and the timeout, under timeout -k 1, and no Axis2/C environment' do
+        it 'runs it with the keys directory and its own timeout, under a timeout 1 s longer, and no Axis2/C environment' do
           expect(script).to include(
             "client=/usr/local/sbin/eucalyptus-cc-state\n", "name=eucalyptus-cc-state\n",
             "keys_dir=/var/lib/eucalyptus/keys\n",
-            %(output=$(timeout -k 1 "$timeout_s" "$client" --keys-dir "$keys_dir" --timeout "$timeout_s" "$endpoint" 2>&1)\n),
+            %(limit_s=$((timeout_s + 1))\n),
+            %(output=$(timeout -k 1 "$limit_s" "$client" --keys-dir "$keys_dir" --timeout "$timeout_s" "$endpoint" 2>&1)\n),
           )
           expect(script).not_to include('AXIS2C_HOME', 'EUCALYPTUS=', 'describeServices')
         end
@@ -121,7 +122,8 @@ describe 'eucalyptus_cc_gateway' do
           expect(script).to include(
             "client=/usr/local/sbin/CCclient_full\n", "name=CCclient_full\n",
             "export AXIS2C_HOME=#{axis2c}\n", "export EUCALYPTUS=/\n",
-            %(output=$(timeout -k 1 "$timeout_s" "$client" "$endpoint" describeServices 2>&1)\n),
+            %(limit_s=$timeout_s\n),
+            %(output=$(timeout -k 1 "$limit_s" "$client" "$endpoint" describeServices 2>&1)\n),
           )
           expect(script).to include('a Eucalyptus 3.3+ CC answers the stock CCclient_full with none')
           expect(script).not_to include('--keys-dir')

@@ -213,7 +213,7 @@ describe 'eucalyptus_cc_gateway' do
           'vrrp_script cc_enabled {',
           'script "/usr/local/libexec/cc-enabled.sh"',
           'interval 3',
-          'timeout 11',
+          'timeout 12',
           'weight 20',
           'fall 4',
           'rise 5',
@@ -316,7 +316,7 @@ describe 'eucalyptus_cc_gateway' do
 
       it 'renders the Hiera defaults' do
         expect(conf).to include("  virtual_router_id 45\n", "  priority 100\n", "  version 3\n",
-                                "  advert_int 0.1\n", "  interval 1\n", "  timeout 4\n",
+                                "  advert_int 0.1\n", "  interval 1\n", "  timeout 5\n",
                                 "  weight 2\n", "  fall 1\n", "  rise 1\n",
                                 "  script_user keepalived_script keepalived_script\n",
                                 %(  script "#{check}"\n))
@@ -341,10 +341,10 @@ describe 'eucalyptus_cc_gateway' do
         context "with check_timeout #{check_timeout}" do
           let(:params) { EucalyptusSpec::MINIMAL_PARAMS.merge('check_timeout' => check_timeout) }
 
-          it 'outlasts the check script\'s worst case (timeout -k 1: check_timeout + 1 s) by 1 s' do
+          it 'outlasts the check script\'s worst case (the client\'s limit, timeout 1 s behind, SIGKILL 1 s later) by 1 s' do
             script = file_content(check)
-            expect(script).to include("timeout_s=#{check_timeout}\n")
-            expect(script).to match(%r{timeout -k 1 "\$timeout_s" })
+            expect(script).to include("timeout_s=#{check_timeout}\n", %(limit_s=$((timeout_s + 1))\n))
+            expect(script).to match(%r{timeout -k 1 "\$limit_s" })
             expect(file_content(config)).to include("  timeout #{check_timeout + 3}\n")
           end
         end
