@@ -16,7 +16,6 @@ from cclab.ccsim.transport import call, endpoint
 from cclab.ccsim.wssec import Signer
 
 PORT = 8774
-PARTITION = "c1"
 
 
 class ClcError(RuntimeError):
@@ -36,15 +35,17 @@ class Switch:
 class Clc:
     """Talks to each CC at its public address, as the CLC does."""
 
-    def __init__(self, addresses: Mapping[str, str], timeout: float = 3.0, signer: Signer | None = None) -> None:
+    def __init__(self, addresses: Mapping[str, str], timeout: float = 3.0, signer: Signer | None = None,
+                 partition: str = "c1") -> None:
         self.addresses = dict(addresses)      # node -> address the CC answers on
+        self.partition = partition            # the cluster's name
         self.timeout = timeout
         self.signer = signer                  # the cloud key pair; None sends unsigned requests
         self.epoch = 0
 
     def service_id(self, node: str) -> ServiceId:
-        """The CC as the CLC registered it: `cc1_c1`, type cluster, partition c1."""
-        return ServiceId(partition=PARTITION, type="cluster", name=f"{node}_{PARTITION}",
+        """The CC as the CLC registered it: `cc1_c1`, type cluster, partition c1 (its cluster)."""
+        return ServiceId(partition=self.partition, type="cluster", name=f"{node}_{self.partition}",
                          uris=(endpoint(f"{self.addresses[node]}:{PORT}"),))
 
     def _call(self, node: str, operation: str) -> Message:

@@ -1,4 +1,6 @@
-"""`python -m cclab up | status [--json] | failover [--to NODE] | down | demo | bench`: a thin CLI over Lab."""
+"""`python -m cclab [--topology FILE] up | status [--json] | failover [--to NODE] [--cluster NAME] | down |
+demo | bench`: a thin CLI over Lab (one cluster) and Fleet (several clusters and a Puppet server:
+--topology cclab/fleet.yaml)."""
 from __future__ import annotations
 
 import argparse
@@ -10,11 +12,13 @@ from pathlib import Path
 from cclab import bench, demo
 from cclab.clc import ClcError
 from cclab.engine import EngineError
+from cclab.fleet import Fleet
 from cclab.images import ImageError
 from cclab.lab import Lab, LabError, describe
 from cclab.nodes import NodeError
 from cclab.puppet import PuppetError
-from cclab.topology import TopologyError
+from cclab.puppetserver import ServerError
+from cclab.topology import Topology, TopologyError, load
 
 
 def log(message: str) -> None:
@@ -23,13 +27,16 @@ def log(message: str) -> None:
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m cclab", description=__doc__)
-    p.add_argument("--topology", type=Path, help="topology file (default: cclab/topology.yaml)")
+    p.add_argument("--topology", type=Path,
+                   help="topology file (default: cclab/topology.yaml; cclab/fleet.yaml is three clusters "
+                        "rolled out from a Puppet server)")
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("up", help="build, start the nodes, apply the module, let the CLC enable a CC")
     status = sub.add_parser("status", help="container, CC and VRRP state of each node, and who holds the VIP")
     status.add_argument("--json", action="store_true")
     failover = sub.add_parser("failover", help="a planned CLC switch; prints how long the VIP took")
     failover.add_argument("--to", metavar="NODE", help="the CC to enable (default: the other one)")
+    failover.add_argument("--cluster", metavar="NAME", help="the cluster to switch (in a fleet: required)")
     sub.add_parser("down", help="remove every container and network the lab created")
     bench_cmd = sub.add_parser("bench", help="failover benchmark: every scenario x configuration, N cycles")
     bench_cmd.add_argument("--cycles", type=int, default=10)
@@ -64,28 +71,42 @@ def run_bench(lab: Lab, args: argparse.Namespace) -> None:
             lab.down()
 
 
+def labs(topology: Topology) -> list[Lab]:
+    """A Lab per cluster: the fleet's when the topology has a Puppet server."""
+    if topology.by_role("puppetserver"):
+        return list(Fleet(topology, log=log).labs.values())
+    return [Lab(topology, log=log)]
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        lab = Lab.from_file(args.topology, log=log)
+        topology = load(args.topology)
+        fleet = bool(topology.by_role("puppetserver"))
         if args.command == "up":
-            lab.up()
+            (Fleet(topology, log=log) if fleet else Lab(topology, log=log)).up()
         elif args.command == "status":
+            found = labs(topology)
             if args.json:
-                print(json.dumps(lab.status_dicts(), indent=2))
-            else:
+                print(json.dumps([s for lab in found for s in lab.status_dicts()], indent=2))
+            for lab in [] if args.json else found:
+                if fleet:
+                    print(f"cluster {lab.cluster.name} (VIP {lab.vip})")
                 for line in map(describe, lab.status()):
                     print(line)
         elif args.command == "failover":
+            lab = Lab(topology, log=log, cluster=args.cluster)
             lab.adopt_cloud_keys()    # the lab `up` made in another process has its own key pair
             demo.switch_and_time(lab, args.to)
         elif args.command == "down":
-            lab.down()
+            Lab(topology, log=log, cluster=topology.clusters[0].name).down()
+        elif fleet:
+            raise LabError(f"`{args.command}` runs on a one-cluster lab: drop --topology {args.topology}")
         elif args.command == "bench":
-            run_bench(lab, args)
+            run_bench(Lab(topology, log=log), args)
         elif args.command == "demo":
-            demo.run(lab, keep=args.keep)
-    except (TopologyError, EngineError, ImageError, NodeError, PuppetError, ClcError, LabError) as exc:
+            demo.run(Lab(topology, log=log), keep=args.keep)
+    except (TopologyError, EngineError, ImageError, NodeError, PuppetError, ClcError, LabError, ServerError) as exc:
         print(f"cclab: error: {exc}", file=sys.stderr)
         return 1
     return 0

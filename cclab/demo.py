@@ -46,7 +46,7 @@ def run(lab: Lab, keep: bool = False) -> list[float]:
         lab.up()
         for line in map(describe, lab.status()):
             lab.log("  " + line)
-        node = lab.topology.by_role("nc")[0].name
+        node = lab.ncs[0]
         fetch_image(lab, node)
         timings = [switch_under_probe(lab, node)[0], switch_and_time(lab)]
         fetch_image(lab, node)

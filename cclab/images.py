@@ -33,10 +33,10 @@ CONTEXTS = Path(__file__).parent / "images"
 CCSIM = Path(__file__).parent / "ccsim"
 
 # name -> parent ("root" is the Debian root image); order is build order.
-PARENTS: dict[str, str] = {"base": "root", "cc": "base", "nc": "base", "walrus": "base"}
+PARENTS: dict[str, str] = {"base": "root", "cc": "base", "nc": "base", "walrus": "base", "puppetserver": "base"}
 # name -> {path inside the build context: source directory}, copied in at build time.
 EXTRAS: dict[str, dict[str, Path]] = {"cc": {"ccsim": CCSIM}}
-ROLES = ("cc", "nc", "walrus")
+ROLES = ("cc", "nc", "walrus", "puppetserver")
 
 _SKIP = {"__pycache__", ".pytest_cache", ".mypy_cache"}
 _HEARTBEAT_S = 10.0  # a long step shows its latest line this often, so the build looks alive
@@ -74,22 +74,25 @@ def root_image(client: docker.DockerClient, log: Log = print) -> Image:
 
 
 def build_all(
-    client: docker.DockerClient, log: Log = print, ccsim: Path = CCSIM
+    client: docker.DockerClient, log: Log = print, ccsim: Path = CCSIM, roles: Iterable[str] = ROLES[:3]
 ) -> dict[str, Image]:
-    """Every image the lab needs, building only what changed; keys: root, base, cc, nc, walrus.
+    """The images of these roles (default: cc, nc, walrus) and what they are built on, building
+    only what changed; keys: root, base and the roles.
 
     `ccsim` is the simulator's source directory (another one only for trying out the images).
     """
+    wanted = {"base", *roles}
     images: dict[str, Image] = {"root": root_image(client, log)}
     for name, parent in PARENTS.items():
-        extras = {"ccsim": ccsim} if name == "cc" else {}
-        images[name] = build(client, name, images[parent], log, extras)
+        if name in wanted:
+            extras = {"ccsim": ccsim} if name == "cc" else {}
+            images[name] = build(client, name, images[parent], log, extras)
     return images
 
 
 def role_images(images: Mapping[str, Image]) -> dict[str, str]:
     """Role -> image tag, what nodes.create_all() takes."""
-    return {role: images[role].tag for role in ROLES}
+    return {role: images[role].tag for role in ROLES if role in images}
 
 
 def build(

@@ -49,15 +49,36 @@ class NodeStatus:
     vrrp_state: str | None  # keepalived's last VRRP state (CCs only)
 
 
+def start_nodes(client: docker.DockerClient, topology: Topology, log: Log, boot_timeout: float = nodes.BOOT_TIMEOUT_S
+                ) -> None:
+    """Remove what earlier runs left (label cclab=1), build the images the topology's roles need,
+    create and start every node and wait for systemd in each."""
+    log("removing leftovers of earlier runs (label cclab=1)")
+    nodes.remove_all(client, log)
+    built = images.build_all(client, log, roles={node.role for node in topology.nodes})
+    nodes.create_all(client, topology, images.role_images(built), timeout=boot_timeout, log=log)
+
+
 class Lab:
-    def __init__(self, topology: Topology, client: docker.DockerClient | None = None, log: Log = print) -> None:
+    """One cluster of a topology (its two CCs, its VIP, its NCs) and the CLC's part for it; the
+    bring-up here is the one-cluster lab's (`puppet apply` on each CC). cclab.fleet brings up a
+    topology of several clusters and gives a Lab per cluster."""
+
+    def __init__(self, topology: Topology, client: docker.DockerClient | None = None, log: Log = print,
+                 cluster: str | None = None, keys: cloudkeys.CloudKeys | None = None) -> None:
         self.topology = topology
+        try:
+            self.cluster = topology.cluster(cluster)
+        except KeyError as exc:
+            raise LabError(f"{exc.args[0]} (clusters: {', '.join(c.name for c in topology.clusters)})") from None
         self.client = client or connect()
         self.log = log
-        self.ccs = [node.name for node in topology.by_role("cc")]
-        self.vip = str(topology.vip)
-        self.clc = Clc({cc: str(topology.node(cc).addresses[topology.public_network]) for cc in self.ccs})
-        self.use_cloud_keys(cloudkeys.generate())   # this lab's own cloud key pair, never committed
+        self.ccs = [node.name for node in topology.by_role("cc", self.cluster.name)]
+        self.ncs = [node.name for node in topology.by_role("nc", self.cluster.name)]
+        self.vip = str(self.cluster.vip)
+        self.clc = Clc({cc: str(topology.node(cc).addresses[topology.public_network]) for cc in self.ccs},
+                       partition=self.cluster.name)
+        self.use_cloud_keys(keys or cloudkeys.generate())   # this lab's own cloud key pair, never committed
 
     @classmethod
     def from_file(cls, path: Path | None = None, log: Log = print) -> Lab:
@@ -68,18 +89,25 @@ class Lab:
     def up(self, overrides: Overrides = None) -> None:
         """Clean leftovers, build images, start the nodes, apply the module, let the CLC elect."""
         start = time.monotonic()
-        self.log("removing leftovers of earlier runs (label cclab=1)")
-        nodes.remove_all(self.client, self.log)
-        built = images.build_all(self.client, self.log)
-        nodes.create_all(self.client, self.topology, images.role_images(built), log=self.log)
+        start_nodes(self.client, self.topology, self.log)
+        self.prepare()
+        self.configure(overrides)
+        self.elect(start)
+
+    def prepare(self) -> None:
+        """What the cluster's nodes need before the module: the cloud's certificate, the NCs' route."""
         self.put_cloud_cert()
         self.route_ncs()
-        self.configure(overrides)
-        self.log("CLC: starting both CCs and enabling one")
+
+    def elect(self, since: float | None = None) -> Snapshot:
+        """The CLC starts both CCs and enables one; returns the steady state that follows."""
+        self.log(f"CLC: starting {' and '.join(self.ccs)}, enabling one")
         enabled = self.clc.converge(prefer=self.ccs[0])
-        holder = self.wait_steady().holder
-        self.log(f"lab up in {time.monotonic() - start:.1f} s: {enabled} is ENABLED and holds the VIP {self.vip}"
-                 if holder == enabled else f"lab up: {holder} holds the VIP")
+        steady = self.wait_steady()
+        took = f" in {time.monotonic() - since:.1f} s" if since is not None else ""
+        self.log(f"cluster {self.cluster.name} up{took}: {enabled} is ENABLED and holds the VIP {self.vip}"
+                 if steady.holder == enabled else f"cluster {self.cluster.name} up: {steady.holder} holds the VIP")
+        return steady
 
     def configure(self, overrides: Overrides = None) -> dict[str, tuple[puppet.Apply, puppet.Apply]]:
         """Copy the module into each CC and converge it there (both CCs at once).
@@ -131,25 +159,25 @@ class Lab:
 
     def route_ncs(self) -> None:
         """The NCs' default gateway is the VIP (Docker gave them the host's bridge address)."""
-        for node in self.topology.by_role("nc"):
-            nodes.check(self.client, node.name, ["ip", "route", "replace", "default", "via", self.vip])
+        for node in self.ncs:
+            nodes.check(self.client, node, ["ip", "route", "replace", "default", "via", self.vip])
 
     def peer(self, cc: str) -> str:
         """The other CC."""
         return next(c for c in self.ccs if c != cc)
 
     def priv_dev(self, cc: str) -> str:
-        return nodes.interface_for(self.client, self.topology.node(cc), self.topology.private_network)
+        return nodes.interface_for(self.client, self.topology.node(cc), self.cluster.private_network)
 
     def restore(self, timeout: float = 60.0) -> str:
         """Undo any fault: every node running, keepalived and the CC service up, the CLC's choice
         made; then wait for the steady state. Returns the VIP holder."""
-        for node in self.topology.nodes:
-            state = self.container_state(node.name)
+        for node in self.ccs + self.ncs + [n.name for n in self.topology.by_role("walrus")]:
+            state = self.container_state(node)
             if state == "paused":
-                nodes.unpause(self.client, node.name)
+                nodes.unpause(self.client, node)
             elif state != "running":
-                nodes.start(self.client, node.name)
+                nodes.start(self.client, node)
         self.route_ncs()
 
         def revive(cc: str) -> None:
@@ -163,7 +191,7 @@ class Lab:
 
     def unicast_overrides(self, **extra: Any) -> dict[str, dict[str, Any]]:
         """Per-CC parameters for unicast VRRP: each CC's own private address and its peer's."""
-        private = self.topology.private_network
+        private = self.cluster.private_network
         own = {cc: str(self.topology.node(cc).addresses[private]) for cc in self.ccs}
         return {cc: {"unicast_src_ip": own[cc], "unicast_peers": [own[p] for p in self.ccs if p != cc], **extra}
                 for cc in self.ccs}
@@ -264,13 +292,13 @@ class Lab:
     def walrus_error(self) -> str:
         """Why an NC cannot fetch a Walrus object through the VIP ("" when every NC can)."""
         url = nc.walrus_url(self.topology, "probe", "ping")
-        for node in self.topology.by_role("nc"):
-            code, out = nodes.run(self.client, node.name, ["curl", "-sSf", "--max-time", "2", "-o", "/dev/null", url],
+        for node in self.ncs:
+            code, out = nodes.run(self.client, node, ["curl", "-sSf", "--max-time", "2", "-o", "/dev/null", url],
                                   timeout=10)
             if code != 0:
-                _, neighbour = nodes.run(self.client, node.name, ["ip", "neigh", "show", self.vip], timeout=10)
-                return (f"{node.name}: curl exit {code}: {out.strip()} "
-                        f"({node.name}'s ARP entry for the VIP: {neighbour.strip() or 'none'})")
+                _, neighbour = nodes.run(self.client, node, ["ip", "neigh", "show", self.vip], timeout=10)
+                return (f"{node}: curl exit {code}: {out.strip()} "
+                        f"({node}'s ARP entry for the VIP: {neighbour.strip() or 'none'})")
         return ""
 
     def reaches_walrus(self) -> bool:
@@ -292,10 +320,11 @@ class Lab:
             look = looks.get(node)
             return NodeStatus(node, role, self.container_state(node), look.cc_state if look else None,
                               bool(look and look.holds_vip), look.keepalived.vrrp_state if look else None)
-        return [one(node.name, node.role) for node in self.topology.nodes]
+        return [one(node.name, node.role) for node in self.topology.nodes
+                if node.cluster in (None, self.cluster.name)]
 
     def status_dicts(self) -> list[dict[str, Any]]:
-        return [asdict(s) for s in self.status()]
+        return [{"cluster": self.cluster.name, **asdict(s)} for s in self.status()]
 
     def enabled(self) -> list[str]:
         return [cc for cc in self.ccs if self.cc_state(cc) == "ENABLED"]

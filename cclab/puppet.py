@@ -1,8 +1,9 @@
-"""Puppet in the lab: the module copied into each CC, a manifest from the topology, and
-`puppet apply` run the way an operator would, twice (the second run must change nothing)."""
+"""Puppet in the lab, run the way an operator would, twice (the second run must change nothing):
+`puppet apply` of a manifest from the topology, with the module copied into the CC, or
+`puppet agent --test` against the fleet's Puppet server (cclab.puppetserver)."""
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,11 +43,11 @@ class Apply:
         return [line for line in self.output.splitlines() if line.startswith("Error:")]
 
 
-def install_module(client: docker.DockerClient, node: str) -> None:
-    """Copy the module (only what Puppet reads) into the node's module path."""
+def install_module(client: docker.DockerClient, node: str, dest: str = MODULE_DIR) -> None:
+    """Copy the module (only what Puppet reads) to `dest` in the node (default: its module path)."""
     excluded = {p.name for p in REPO.iterdir()} - set(MODULE_CONTENT)
-    nodes.check(client, node, ["rm", "-rf", MODULE_DIR])
-    nodes.copy_dir(client, node, REPO, MODULE_DIR, exclude=excluded)
+    nodes.check(client, node, ["rm", "-rf", dest])
+    nodes.copy_dir(client, node, REPO, dest, exclude=excluded)
 
 
 def class_params(topology: Topology, node: Node, priv_dev: str, overrides: Mapping[str, Any] | None = None
@@ -63,20 +64,33 @@ def class_params(topology: Topology, node: Node, priv_dev: str, overrides: Mappi
 def apply(client: docker.DockerClient, node: str, params: dict[str, Any], *extra: str) -> Apply:
     """Write the manifest (0600) and run `puppet apply --detailed-exitcodes` on the node."""
     nodes.put_file(client, node, MANIFEST, class_declaration(params), mode=0o600)
-    command = ["puppet", "apply", "--detailed-exitcodes", "--color=false", *extra, MANIFEST]
+    return _run(client, node, ["puppet", "apply", "--detailed-exitcodes", "--color=false", *extra, MANIFEST])
+
+
+def agent(client: docker.DockerClient, node: str, server: str) -> Apply:
+    """`puppet agent --test` (one run, detailed exit codes) against `server`."""
+    return _run(client, node, ["puppet", "agent", "--test", "--color=false", "--server", server])
+
+
+def _run(client: docker.DockerClient, node: str, command: list[str]) -> Apply:
     code, output = nodes.run(client, node, command, timeout=300)
     nodes.put_file(client, node, LAST_OUTPUT, output, mode=0o600)
     return Apply(node, code, output)
 
 
 def converge(client: docker.DockerClient, node: str, params: dict[str, Any]) -> tuple[Apply, Apply]:
-    """First run must succeed (0 or 2), second must change nothing (0)."""
-    first = apply(client, node, params)
+    """`puppet apply` twice: the first must succeed (0 or 2), the second change nothing (0)."""
+    return twice(node, "puppet apply", lambda: apply(client, node, params))
+
+
+def twice(node: str, what: str, run: Callable[[], Apply]) -> tuple[Apply, Apply]:
+    """Run Puppet twice: the first run must succeed (0 or 2), the second change nothing (0)."""
+    first = run()
     if first.exit_code not in (0, 2):
-        raise PuppetError(f"{node}: first puppet apply exited {first.exit_code}:\n" + "\n".join(first.failed or
+        raise PuppetError(f"{node}: first {what} exited {first.exit_code}:\n" + "\n".join(first.failed or
                           first.output.splitlines()[-20:]))
-    second = apply(client, node, params)
+    second = run()
     if second.exit_code != 0:
-        raise PuppetError(f"{node}: second puppet apply exited {second.exit_code} (not idempotent); changed:\n"
+        raise PuppetError(f"{node}: second {what} exited {second.exit_code} (not idempotent); changed:\n"
                           + "\n".join(second.changed + second.failed))
     return first, second

@@ -1,5 +1,9 @@
 """The lab's topology: pure data, loaded from YAML and validated.
 
+A topology is networks, nodes and one or more clusters: a cluster is two CCs sharing a VIP on its
+private network, with its NCs behind them (a Eucalyptus cluster, a partition to the CLC). Walrus
+and the Puppet server serve every cluster from the public network.
+
 `load()` reads cclab/topology.yaml (or another file) and `parse()` turns already-loaded data into
 a `Topology`. Either raises `TopologyError`, one line naming the offending node, network or field.
 """
@@ -14,15 +18,18 @@ from typing import Any, Literal, cast
 
 import yaml
 
-Role = Literal["cc", "nc", "walrus"]
-ROLES: tuple[Role, ...] = ("cc", "nc", "walrus")
+Role = Literal["cc", "nc", "walrus", "puppetserver"]
+ROLES: tuple[Role, ...] = ("cc", "nc", "walrus", "puppetserver")
+CLUSTER_ROLES: tuple[Role, ...] = ("cc", "nc")   # nodes that belong to one cluster
 DEFAULT_PATH = Path(__file__).with_name("topology.yaml")
+FLEET_PATH = Path(__file__).with_name("fleet.yaml")
 NAME_PATTERN = r"^[a-z][a-z0-9-]{0,30}$"   # names become Docker names cclab-<name>
 
 _NAME = re.compile(NAME_PATTERN)
-_TOP_KEYS = ("networks", "private_network", "public_network", "vip", "module", "nodes")
+_TOP_KEYS = ("networks", "public_network", "module", "clusters", "nodes")
 _NETWORK_KEYS = ("name", "subnet")
-_NODE_KEYS = ("name", "role", "addresses", "params")
+_CLUSTER_KEYS = ("name", "private_network", "vip", "module")
+_NODE_KEYS = ("name", "role", "cluster", "addresses", "params")
 
 
 class TopologyError(ValueError):
@@ -40,19 +47,27 @@ class Network:
 
 
 @dataclass(frozen=True)
+class Cluster:
+    name: str                                  # the CLC's partition name
+    private_network: str                       # the NC-facing network the VIP lives on
+    vip: IPv4Address                           # held by the ENABLED CC; the NCs' gateway
+    module: Mapping[str, Any] = field(default_factory=dict)  # module parameters of its CCs
+
+
+@dataclass(frozen=True)
 class Node:
     name: str                                  # "cc1" -> container "cclab-cc1"
     role: Role
     addresses: Mapping[str, IPv4Address]       # network name -> address, in attach order
     params: Mapping[str, Any] = field(default_factory=dict)  # per-node module parameters (CCs)
+    cluster: str | None = None                 # CCs and NCs: the cluster they serve
 
 
 @dataclass(frozen=True)
 class Topology:
     networks: tuple[Network, ...]
     nodes: tuple[Node, ...]
-    vip: IPv4Address
-    private_network: str                       # the NC-facing network the VIP lives on
+    clusters: tuple[Cluster, ...]
     public_network: str
     module: Mapping[str, Any]                  # module parameters common to every CC
 
@@ -68,17 +83,33 @@ class Topology:
                 return node
         raise KeyError(f"no node {name!r}")
 
-    def by_role(self, role: Role) -> tuple[Node, ...]:
-        return tuple(node for node in self.nodes if node.role == role)
+    def cluster(self, name: str | None = None) -> Cluster:
+        """The cluster of that name; without a name, the only one (an error when there are several)."""
+        if name is None:
+            if len(self.clusters) != 1:
+                names = ", ".join(c.name for c in self.clusters)
+                raise KeyError(f"the topology has {len(self.clusters)} clusters ({names}): name one")
+            return self.clusters[0]
+        for cluster in self.clusters:
+            if cluster.name == name:
+                return cluster
+        raise KeyError(f"no cluster {name!r}")
+
+    def by_role(self, role: Role, cluster: str | None = None) -> tuple[Node, ...]:
+        """The nodes of a role, in file order; with `cluster`, only that cluster's."""
+        return tuple(node for node in self.nodes
+                     if node.role == role and (cluster is None or node.cluster == cluster))
 
     def module_params(self, node: Node | str) -> dict[str, Any]:
-        """The eucalyptus_cc_gateway parameters for a CC: common `module`, then the node's
-        `params` (which win), then `vip` (an address; the module defaults the prefix to /32)."""
+        """The eucalyptus_cc_gateway parameters for a CC: common `module`, its cluster's `module`,
+        then the node's `params` (each wins over the one before), then its cluster's `vip` (an
+        address; the module defaults the prefix to /32)."""
         if isinstance(node, str):
             node = self.node(node)
-        if node.role != "cc":
+        if node.role != "cc" or node.cluster is None:
             raise ValueError(f"node {node.name!r} is a {node.role} node, not a cc")
-        return {**self.module, **node.params, "vip": str(self.vip)}
+        cluster = self.cluster(node.cluster)
+        return {**self.module, **cluster.module, **node.params, "vip": str(cluster.vip)}
 
 
 def load(path: Path | None = None) -> Topology:
@@ -100,21 +131,25 @@ def load(path: Path | None = None) -> Topology:
 def parse(data: Mapping[str, Any]) -> Topology:
     """Build a Topology from loaded YAML data, checking every rule the lab relies on."""
     top = _fields(data, "topology", _TOP_KEYS, optional=("module",))
-    networks = tuple(_network(raw, i) for i, raw in enumerate(_list(top, "networks")))
-    nodes = tuple(_node(raw, i) for i, raw in enumerate(_list(top, "nodes")))
     topology = Topology(
-        networks=networks,
-        nodes=nodes,
-        vip=_address(top["vip"], "vip"),
-        private_network=_network_name(top["private_network"], "topology: private_network"),
+        networks=tuple(_network(raw, i) for i, raw in enumerate(_list(top, "networks"))),
+        nodes=tuple(_node(raw, i) for i, raw in enumerate(_list(top, "nodes"))),
+        clusters=tuple(_cluster(raw, i) for i, raw in enumerate(_list(top, "clusters"))),
         public_network=_network_name(top["public_network"], "topology: public_network"),
         module=_params(top.get("module"), "module"),
     )
+    validate(topology)
+    return topology
+
+
+def validate(topology: Topology) -> None:
+    """Every rule across the pieces; TopologyError names the first one broken."""
     _check_networks(topology)
     _check_addresses(topology)
+    _check_clusters(topology)
     _check_roles(topology)
-    _check_vip(topology)
-    return topology
+    for cluster in topology.clusters:
+        _check_vip(topology, cluster)
 
 
 # --- reading one piece at a time --------------------------------------------------------------
@@ -155,9 +190,20 @@ def _network(raw: Any, index: int) -> Network:
     return Network(name, net)
 
 
+def _cluster(raw: Any, index: int) -> Cluster:
+    where = _label("cluster", raw, index)
+    raw = _fields(raw, where, _CLUSTER_KEYS, optional=("module",))
+    return Cluster(
+        name=_name(raw["name"], where),
+        private_network=_network_name(raw["private_network"], f"{where}: private_network"),
+        vip=_address(raw["vip"], f"{where}: vip"),
+        module=_params(raw.get("module"), f"{where}: module"),
+    )
+
+
 def _node(raw: Any, index: int) -> Node:
     where = _label("node", raw, index)
-    raw = _fields(raw, where, _NODE_KEYS, optional=("params",))
+    raw = _fields(raw, where, _NODE_KEYS, optional=("params", "cluster"))
     name = _name(raw["name"], where)
     role = raw["role"]
     if role not in ROLES:
@@ -171,6 +217,7 @@ def _node(raw: Any, index: int) -> Node:
         addresses={str(net): _address(addr, f"{where}: {net} address")
                    for net, addr in addresses.items()},
         params=_params(raw.get("params"), f"{where}: params"),
+        cluster=None if raw.get("cluster") is None else _name(raw["cluster"], f"{where}: cluster"),
     )
 
 
@@ -209,7 +256,7 @@ def _params(value: Any, where: str) -> dict[str, Any]:
         if not isinstance(key, str):
             raise TopologyError(f"{where}: key {key!r} is not a string")
         if key == "vip":
-            raise TopologyError(f"{where}: key 'vip' is not allowed (the topology's vip is used)")
+            raise TopologyError(f"{where}: key 'vip' is not allowed (the cluster's vip is used)")
     return dict(value)
 
 
@@ -226,13 +273,8 @@ def _check_networks(t: Topology) -> None:
             if net.subnet.overlaps(other.subnet):
                 raise TopologyError(f"network {net.name!r}: subnet {net.subnet} overlaps "
                                     f"network {other.name!r} ({other.subnet})")
-    names = {n.name for n in t.networks}
-    for key in ("private_network", "public_network"):
-        if getattr(t, key) not in names:
-            raise TopologyError(f"topology: {key} {getattr(t, key)!r} is not a network")
-    if t.private_network == t.public_network:
-        raise TopologyError(f"topology: private_network and public_network are both "
-                            f"{t.private_network!r}")
+    if t.public_network not in {n.name for n in t.networks}:
+        raise TopologyError(f"topology: public_network {t.public_network!r} is not a network")
 
 
 def _check_addresses(t: Topology) -> None:
@@ -251,29 +293,64 @@ def _check_addresses(t: Topology) -> None:
             owner[net_name, addr] = node.name
 
 
+def _check_clusters(t: Topology) -> None:
+    """Each cluster on a known private network, not the public one. Clusters may share a private
+    network (one layer 2), never a VIP, nor a VRRP router id on a shared network."""
+    _unique((c.name for c in t.clusters), "cluster")
+    names = {n.name for n in t.networks}
+    vips: dict[IPv4Address, str] = {}
+    vrids: dict[tuple[str, Any], str] = {}
+    for cluster in t.clusters:
+        where = f"cluster {cluster.name!r}"
+        if cluster.private_network not in names:
+            raise TopologyError(f"{where}: private_network {cluster.private_network!r} is not a network")
+        if cluster.private_network == t.public_network:
+            raise TopologyError(f"{where}: private_network and public_network are both {t.public_network!r}")
+        if cluster.vip in vips:
+            raise TopologyError(f"{where}: vip {cluster.vip} is already cluster {vips[cluster.vip]!r}'s")
+        vips[cluster.vip] = cluster.name
+        vrid = (cluster.private_network, {**t.module, **cluster.module}.get("virtual_router_id"))
+        if vrid[1] is None:       # the module's default, or Hiera's (the fleet checks again with it)
+            continue
+        if vrid in vrids:
+            raise TopologyError(f"{where}: virtual_router_id {vrid[1]} is already cluster {vrids[vrid]!r}'s "
+                                f"on network {cluster.private_network!r}")
+        vrids[vrid] = cluster.name
+
+
 def _check_roles(t: Topology) -> None:
-    ccs = t.by_role("cc")
-    if len(ccs) != 2:
-        found = ", ".join(n.name for n in ccs) or "none"
-        raise TopologyError(f"topology: expected exactly 2 cc nodes, found {len(ccs)}: {found}")
-    wanted: dict[Role, list[str]] = {
-        "cc": [t.private_network, t.public_network],
-        "nc": [t.private_network],
-        "walrus": [t.public_network],
-    }
+    clusters = {c.name: c for c in t.clusters}
     for node in t.nodes:
-        if set(node.addresses) != set(wanted[node.role]):
+        where = f"node {node.name!r}"
+        if node.role in CLUSTER_ROLES and node.cluster not in clusters:
+            raise TopologyError(f"{where}: role {node.role} needs a cluster (one of: {', '.join(clusters)})"
+                                if node.cluster is None else f"{where}: unknown cluster {node.cluster!r}")
+        if node.role not in CLUSTER_ROLES and node.cluster is not None:
+            raise TopologyError(f"{where}: role {node.role} serves every cluster: drop its cluster")
+        private = clusters[node.cluster].private_network if node.cluster else ""
+        wanted = {"cc": [private, t.public_network], "nc": [private]}.get(node.role, [t.public_network])
+        if set(node.addresses) != set(wanted):
             raise TopologyError(
-                f"node {node.name!r}: role {node.role} must be on networks "
-                f"[{', '.join(wanted[node.role])}], not [{', '.join(node.addresses)}]")
+                f"{where}: role {node.role} must be on networks "
+                f"[{', '.join(wanted)}], not [{', '.join(node.addresses)}]")
+    for cluster in t.clusters:
+        ccs = t.by_role("cc", cluster.name)
+        if len(ccs) != 2:
+            found = ", ".join(n.name for n in ccs) or "none"
+            raise TopologyError(f"cluster {cluster.name!r}: expected exactly 2 cc nodes, found {len(ccs)}: {found}")
+    for role in ("walrus", "puppetserver"):
+        if len(t.by_role(role)) > 1:
+            raise TopologyError(f"topology: at most one {role} node, found {len(t.by_role(role))}")
+    if not t.by_role("walrus"):
+        raise TopologyError("topology: expected a walrus node, found none")
 
 
-def _check_vip(t: Topology) -> None:
-    private = t.network(t.private_network)
-    _check_host(private, t.vip, f"vip {t.vip}")
+def _check_vip(t: Topology, cluster: Cluster) -> None:
+    where = f"cluster {cluster.name!r}: vip {cluster.vip}"
+    _check_host(t.network(cluster.private_network), cluster.vip, where)
     for node in t.nodes:
-        if t.vip in node.addresses.values():
-            raise TopologyError(f"vip {t.vip} is an address of node {node.name!r}")
+        if cluster.vip in node.addresses.values():
+            raise TopologyError(f"{where} is an address of node {node.name!r}")
 
 
 def _check_host(net: Network, addr: IPv4Address, where: str) -> None:

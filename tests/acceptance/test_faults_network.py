@@ -25,7 +25,7 @@ from cclab.waiting import wait_until
 def vrrp_partition(lab: Lab, on: bool) -> None:
     """Drop (or stop dropping) every VRRP packet each CC receives from its peer."""
     for cc in lab.ccs:
-        peer = str(lab.topology.node(lab.peer(cc)).addresses[lab.topology.private_network])
+        peer = str(lab.topology.node(lab.peer(cc)).addresses[lab.cluster.private_network])
         nodes.check(lab.client, cc, ["iptables", "-w", "-t", "raw", "-I" if on else "-D", "PREROUTING", "-p", "vrrp",
                                      "-s", peer, "-m", "comment", "--comment", PARTITION_COMMENT, "-j", "DROP"])
 

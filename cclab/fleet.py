@@ -1,0 +1,119 @@
+"""The fleet: several clusters and a Puppet server that rolls the module out to every CC, as an
+operator's site does (control repository, Hiera data per cluster, `puppet agent --test`).
+
+Each cluster is a `Lab` (its CCs, VIP, NCs and the CLC's part for it); the fleet brings them up
+together and runs the agents of every CC at the same moment.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import docker
+import yaml
+
+from cclab import cloudkeys, control_repo, nodes, puppet, puppetserver
+from cclab.engine import connect
+from cclab.events import AddressEvent
+from cclab.lab import Lab, LabError, start_nodes
+from cclab.topology import FLEET_PATH, Topology, load
+
+Log = Callable[[str], None]
+CSR_ATTRIBUTES = "/etc/puppet/csr_attributes.yaml"
+ROLE = "eucalyptus_cc"                  # site.pp's pp_role for a CC
+BOOT_TIMEOUT_S = 300.0                  # a dozen systemd containers and a JVM on two cores
+
+
+class Fleet:
+    def __init__(self, topology: Topology, client: docker.DockerClient | None = None, log: Log = print) -> None:
+        servers = topology.by_role("puppetserver")
+        if not servers:
+            raise LabError("the topology has no puppetserver node: a fleet is rolled out from one")
+        self.topology = control_repo.with_hiera(topology)
+        self.client = client or connect()
+        self.log = log
+        self.server = servers[0].name
+        keys = cloudkeys.generate()    # one cloud: one key pair for every cluster
+        self.labs = {c.name: Lab(self.topology, self.client, log, c.name, keys) for c in self.topology.clusters}
+        self.auth_passes = {name: control_repo.password() for name, lab in self.labs.items()
+                            if lab.module_param(lab.ccs[0], "vrrp_version") == 2}
+        self.first_runs: dict[str, tuple[puppet.Apply, puppet.Apply]] = {}
+
+    @classmethod
+    def from_file(cls, path: Path = FLEET_PATH, log: Log = print) -> Fleet:
+        return cls(load(path), log=log)
+
+    @property
+    def ccs(self) -> list[str]:
+        return [cc for lab in self.labs.values() for cc in lab.ccs]
+
+    def cluster_of(self, cc: str) -> str:
+        return str(self.topology.node(cc).cluster)
+
+    # --- bring-up and teardown --------------------------------------------------------------
+
+    def up(self) -> None:
+        """Nodes, the server with the control repository, two agent runs on every CC, the CLC's
+        choice in every cluster."""
+        start = time.monotonic()
+        start_nodes(self.client, self.topology, self.log, boot_timeout=BOOT_TIMEOUT_S)
+        for lab in self.labs.values():
+            lab.prepare()
+        self.deploy()
+        waited = puppetserver.wait_ready(self.client, self.server)
+        self.log(f"[{self.server}] puppetserver ready ({waited:.0f} s after the nodes)")
+        for cc in self.ccs:
+            nodes.put_file(self.client, cc, CSR_ATTRIBUTES, yaml.safe_dump(
+                {"extension_requests": {"pp_role": ROLE, "pp_cluster": self.cluster_of(cc)}}), mode=0o644)
+        self.first_runs = self.converge()
+        with ThreadPoolExecutor(len(self.labs)) as pool:
+            list(pool.map(lambda lab: lab.elect(), self.labs.values()))
+        self.log(f"fleet up in {time.monotonic() - start:.0f} s: {len(self.labs)} clusters, {len(self.ccs)} CCs")
+
+    def deploy(self) -> None:
+        """The control repository, the module and this lab's secrets onto the server; autosigning
+        for the CCs alone."""
+        any_lab = next(iter(self.labs.values()))
+        secrets = control_repo.secret_files(any_lab.cloud_pk, self.auth_passes)
+        puppetserver.deploy(self.client, self.server, secrets)
+        puppetserver.autosign(self.client, self.server, self.ccs)
+
+    def converge(self) -> dict[str, tuple[puppet.Apply, puppet.Apply]]:
+        """Two agent runs on every CC, all CCs at once: the first converges, the second changes nothing."""
+        def one(cc: str) -> tuple[puppet.Apply, puppet.Apply]:
+            runs = puppet.twice(cc, "puppet agent", lambda: puppet.agent(self.client, cc, self.server))
+            self.log(f"[{cc}] puppet agent: first run exit {runs[0].exit_code} ({len(runs[0].changed)} changes), "
+                     f"second run exit {runs[1].exit_code} (no change)")
+            return runs
+        with ThreadPoolExecutor(len(self.ccs)) as pool:
+            return dict(zip(self.ccs, pool.map(one, self.ccs), strict=True))
+
+    def rollout(self, ccs: Iterable[str] | None = None) -> dict[str, puppet.Apply]:
+        """One agent run on each of `ccs` (default: every CC), started at the same moment."""
+        chosen = list(ccs or self.ccs)
+        barrier = threading.Barrier(len(chosen))
+
+        def one(cc: str) -> puppet.Apply:
+            barrier.wait()
+            return puppet.agent(self.client, cc, self.server)
+        with ThreadPoolExecutor(len(chosen)) as pool:
+            return dict(zip(chosen, pool.map(one, chosen), strict=True))
+
+    def down(self) -> None:
+        for lab in self.labs.values():
+            lab.save_events()
+        nodes.remove_all(self.client, self.log)
+
+    # --- observing ----------------------------------------------------------------------------
+
+    def vip_moves(self, since: float) -> dict[str, list[AddressEvent]]:
+        """Each cluster's VIP events since `since` on its own CCs (any is a move)."""
+        return {name: lab.vip_events(since) for name, lab in self.labs.items()}
+
+    def restore(self) -> dict[str, str]:
+        """Every cluster back to its steady state; cluster -> VIP holder."""
+        with ThreadPoolExecutor(len(self.labs)) as pool:
+            return dict(zip(self.labs, pool.map(lambda lab: lab.restore(), self.labs.values()), strict=True))
