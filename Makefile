@@ -32,8 +32,11 @@ spec: bootstrap
 unit: bootstrap
 	$(PY) -m pytest tests/unit
 
+# One lab at a time (the fleet's bring-up removes what any lab left): the one-cluster lab's suites,
+# then the fleet's; both run even when the first fails, and either failing fails the target.
 acceptance: docker
-	$(PY) -m pytest tests/acceptance
+	$(PY) -m pytest tests/acceptance; one=$$?; $(PY) -m pytest tests/fleet; fleet=$$?; \
+	  [ $$one -eq 0 ] && [ $$fleet -eq 0 ]
 
 bench: docker
 	$(PY) -m cclab bench

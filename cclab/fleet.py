@@ -6,25 +6,29 @@ together and runs the agents of every CC at the same moment.
 """
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import docker
 import yaml
 
-from cclab import cloudkeys, control_repo, nodes, puppet, puppetserver
+from cclab import cloudkeys, control_repo, nc, nodes, puppet, puppetserver
 from cclab.engine import connect
-from cclab.events import AddressEvent
+from cclab.events import AddressEvent, vip_events
 from cclab.lab import Lab, LabError, start_nodes
 from cclab.topology import FLEET_PATH, Topology, load
+from cclab.walrus import commands
+from cclab.walrus.probe_log import Probe
 
 Log = Callable[[str], None]
 CSR_ATTRIBUTES = "/etc/puppet/csr_attributes.yaml"
 ROLE = "eucalyptus_cc"                  # site.pp's pp_role for a CC
 BOOT_TIMEOUT_S = 300.0                  # a dozen systemd containers and a JVM on two cores
+PROBE_LIMIT_S = 600.0                   # an NC's probe stops by itself after this, whatever happens
 
 
 class Fleet:
@@ -110,8 +114,25 @@ class Fleet:
     # --- observing ----------------------------------------------------------------------------
 
     def vip_moves(self, since: float) -> dict[str, list[AddressEvent]]:
-        """Each cluster's VIP events since `since` on its own CCs (any is a move)."""
-        return {name: lab.vip_events(since) for name, lab in self.labs.items()}
+        """Each cluster's VIP added or removed since `since`, on any CC of the fleet (any is a move)."""
+        return {name: vip_events(self.client, self.ccs, lab.vip, since) for name, lab in self.labs.items()}
+
+    @contextlib.contextmanager
+    def probing(self) -> Iterator[dict[str, list[Probe]]]:
+        """Every NC probes Walrus through its cluster's VIP every 50 ms for the block's duration;
+        yields NC -> its probes, filled in when the block ends."""
+        found: dict[str, list[Probe]] = {}
+        ncs = [node for lab in self.labs.values() for node in lab.ncs]
+        for node in ncs:
+            nc.start_probe(self.client, self.topology, node, duration=PROBE_LIMIT_S)
+        time.sleep(1)
+        try:
+            yield found
+        finally:
+            time.sleep(1)
+            for node in ncs:
+                nodes.check(self.client, node, commands.stop_command(commands.PROBE_UNIT))
+                found[node] = nc.probes(self.client, node)
 
     def restore(self) -> dict[str, str]:
         """Every cluster back to its steady state; cluster -> VIP holder."""

@@ -1,0 +1,78 @@
+"""A rollout costs the NCs nothing: a data change for every cluster and a new module version,
+each run by the agents of all six CCs at the same moment, move no VIP (counted from the kernel's
+own address events on every CC) and lose no NC probe; keepalived takes them on a reload."""
+from __future__ import annotations
+
+import json
+import time
+
+import yaml
+
+from cclab import nodes, puppetserver
+from cclab.fleet import Fleet
+
+COMMON = "data/common.yaml"
+TEMPLATE = "modules/eucalyptus_cc_gateway/templates/keepalived.conf.epp"
+METADATA = "modules/eucalyptus_cc_gateway/metadata.json"
+
+
+def keepalived_pids(fleet: Fleet) -> dict[str, str]:
+    return {cc: nodes.check(fleet.client, cc, ["systemctl", "show", "-p", "MainPID", "--value", "keepalived"]).strip()
+            for cc in fleet.ccs}
+
+
+def roll_out(fleet: Fleet, what: str) -> None:
+    """Agents on every CC at once, under NC probes; asserts every CC changed, no VIP moved, no
+    probe was lost and keepalived was reloaded, not restarted."""
+    pids = keepalived_pids(fleet)
+    since = time.time()
+    with fleet.probing() as probes:
+        started = time.monotonic()
+        runs = fleet.rollout()
+        took = time.monotonic() - started
+    moves = fleet.vip_moves(since)
+    print(f"{what}: six agents in {took:.1f} s; VIP moves "
+          + ", ".join(f"{name} {len(events)}" for name, events in moves.items())
+          + "; probes lost " + ", ".join(f"{node} {sum(not p.ok for p in found)}/{len(found)}"
+                                         for node, found in probes.items()))
+    for cc, run in runs.items():
+        assert run.exit_code == 2, f"{cc}: {run.output[-2000:]}"
+    assert {name: events for name, events in moves.items() if events} == {}, f"{what} moved a VIP"
+    for node, found in probes.items():
+        assert len(found) >= 20 * took * 0.5, f"{node}: only {len(found)} probes in {took:.0f} s"
+        assert [p for p in found if not p.ok] == [], f"{node} lost probes during {what}"
+    assert keepalived_pids(fleet) == pids, f"{what} restarted keepalived"
+
+
+def test_a_data_change_for_every_cluster_moves_no_vip(fleet: Fleet) -> None:
+    original = puppetserver.read(fleet.client, fleet.server, COMMON)
+    changed = {**yaml.safe_load(original), "eucalyptus_cc_gateway::notification_email": ["cloud-ops@example.com"],
+               "eucalyptus_cc_gateway::check_timeout": 4}
+    puppetserver.write(fleet.client, fleet.server, COMMON, yaml.safe_dump(changed))
+    try:
+        roll_out(fleet, "a new notification address and a longer check timeout")
+        for cc in fleet.ccs:
+            conf = nodes.check(fleet.client, cc, ["cat", "/etc/keepalived/keepalived.conf"])
+            assert "cloud-ops@example.com" in conf and "timeout 7\n" in conf
+    finally:
+        puppetserver.write(fleet.client, fleet.server, COMMON, original)
+    roll_out(fleet, "the data change rolled back")
+
+
+def test_a_new_module_version_moves_no_vip(fleet: Fleet) -> None:
+    template = puppetserver.read(fleet.client, fleet.server, TEMPLATE)
+    metadata = puppetserver.read(fleet.client, fleet.server, METADATA)
+    marker = "# Module upgraded by the fleet's rollout test."
+    puppetserver.write(fleet.client, fleet.server, TEMPLATE, template.replace(
+        "# Managed by Puppet (eucalyptus_cc_gateway).", f"# Managed by Puppet (eucalyptus_cc_gateway).\n{marker}", 1))
+    bumped = json.loads(metadata)
+    bumped["version"] = bumped["version"] + "-upgraded"
+    puppetserver.write(fleet.client, fleet.server, METADATA, json.dumps(bumped, indent=2))
+    try:
+        roll_out(fleet, "a new module version")
+        for cc in fleet.ccs:
+            assert marker in nodes.check(fleet.client, cc, ["cat", "/etc/keepalived/keepalived.conf"])
+    finally:
+        puppetserver.write(fleet.client, fleet.server, TEMPLATE, template)
+        puppetserver.write(fleet.client, fleet.server, METADATA, metadata)
+    roll_out(fleet, "the module downgraded")
