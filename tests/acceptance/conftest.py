@@ -11,35 +11,23 @@ import testinfra
 from fault_matrix import Matrix, lift_faults
 
 from cclab import nodes, puppet
+from cclab.cli import log
 from cclab.engine import docker_name
 from cclab.lab import Lab
 
 KEEP = os.environ.get("CCLAB_KEEP") == "1"
-# No acceptance test takes this long, the first one's lab bring-up (image builds) included: a hung
-# exec fails that test by name instead of the run at CI's limit. Longer tests carry their own mark.
-TEST_TIMEOUT_S = 900
 LAB = pytest.StashKey[Lab]()  # lets the report hook find the lab
-
-
-def say(message: str) -> None:
-    print(f"cclab: {message}", flush=True)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if item.get_closest_marker("timeout") is None:
-            item.add_marker(pytest.mark.timeout(TEST_TIMEOUT_S))
 
 
 @pytest.fixture(scope="session")
 def lab(request: pytest.FixtureRequest) -> Iterator[Lab]:
     """The running lab. Missing Docker is an error with its reason, never a skip."""
-    the_lab = Lab.from_file(log=say)
+    the_lab = Lab.from_file(log=log)
     request.config.stash[LAB] = the_lab
     the_lab.up()
     yield the_lab
     if KEEP:
-        say("CCLAB_KEEP=1: lab left up (`python -m cclab down` removes it)")
+        log("CCLAB_KEEP=1: lab left up (`python -m cclab down` removes it)")
     else:
         the_lab.down()
 

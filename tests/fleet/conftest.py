@@ -8,29 +8,19 @@ from collections.abc import Iterator
 
 import pytest
 
+from cclab.cli import log
 from cclab.fleet import Fleet
 
 KEEP = os.environ.get("CCLAB_KEEP") == "1"
-TEST_TIMEOUT_S = 900          # the first test brings the fleet up (images, a JVM, twelve agents)
-
-
-def say(message: str) -> None:
-    print(f"cclab: {message}", flush=True)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if item.get_closest_marker("timeout") is None:
-            item.add_marker(pytest.mark.timeout(TEST_TIMEOUT_S))
 
 
 @pytest.fixture(scope="session")
 def fleet() -> Iterator[Fleet]:
-    the_fleet = Fleet.from_file(log=say)
+    the_fleet = Fleet.from_file(log=log)
     the_fleet.up()
     yield the_fleet
     if KEEP:
-        say("CCLAB_KEEP=1: fleet left up (`python -m cclab down` removes it)")
+        log("CCLAB_KEEP=1: fleet left up (`python -m cclab down` removes it)")
     else:
         the_fleet.down()
 
