@@ -140,6 +140,9 @@ describe 'eucalyptus_cc_gateway' do
       'check_fall' => 4,
       'check_rise' => 5,
       'check_timeout' => 9,
+      # Its default: a non-empty list excludes unicast_src_ip and unicast_peers, set here
+      # (cluster_data_spec.rb sets it).
+      'cluster_addresses' => [],
       'unicast_src_ip' => '10.231.45.11',
       'unicast_peers' => ['10.231.45.12', '10.231.45.13'],
       'notification_email' => ['ops@example.com', 'noc@example.org'],
