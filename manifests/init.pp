@@ -177,8 +177,17 @@
 #   A systemd drop-in that restarts keepalived 1 s after it crashes or is killed (the stock
 #   units leave it down, with the VIP still on the interface).
 # @param config_change_action
-#   What a changed keepalived.conf does to the service: `restart` (VIP moves to the peer and
-#   back) or `reload` (SIGHUP: keepalived keeps its state where it can).
+#   What a changed keepalived.conf does to the service. `auto` (the default): a reload
+#   (`systemctl reload`, SIGHUP: keepalived keeps its VRRP state, the VIP stays where it is),
+#   unless a setting that keepalived cannot take on a reload changed: `interface` (the private
+#   interface), `virtual_router_id`, `version`, `advert_int`, `unicast_src_ip` or the unicast
+#   peers; then a restart. The module writes these settings to `eucalyptus_cc_gateway.restart-keys`
+#   beside `config_path` (no secret in it), systemd copies it to
+#   `/run/eucalyptus_cc_gateway.restart-keys` whenever keepalived starts (a drop-in's
+#   `ExecStartPre`), and the refresh restarts only when the two differ or the copy is missing
+#   (so the first run with `auto` restarts once). The list is measured: see README 'Rolling out
+#   from a Puppet server'. `restart`: always a restart (the VIP holder gives the VIP to its peer
+#   and takes it back). `reload`: always a reload, even for a setting it cannot take.
 # @param config_path
 #   keepalived's configuration file.
 # @param validate_config
@@ -261,7 +270,7 @@ class eucalyptus_cc_gateway (
   Enum['running', 'stopped'] $service_ensure,
   Boolean $service_enable,
   Boolean $restart_on_failure,
-  Enum['restart', 'reload'] $config_change_action,
+  Enum['auto', 'restart', 'reload'] $config_change_action,
   Stdlib::Unixpath $config_path,
   Boolean $validate_config,
   Stdlib::Unixpath $keepalived_path,
