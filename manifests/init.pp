@@ -27,12 +27,14 @@
 #     cloud_pk => Sensitive(file('site/cloud-pk.pem')),
 #   }
 #
-# @example One Hiera file per cluster, read by both CCs (interfaces from the facts, unicast VRRP)
-#   eucalyptus_cc_gateway::vip: 10.231.45.50
-#   eucalyptus_cc_gateway::virtual_router_id: 45
-#   eucalyptus_cc_gateway::cluster_addresses: [10.231.45.11, 10.231.45.12]
-#   eucalyptus_cc_gateway::manage_gateway: true
-#   eucalyptus_cc_gateway::nc_network: 10.231.45.0/24
+# @example The same on both CCs of a cluster: interfaces from the facts, unicast VRRP
+#   class { 'eucalyptus_cc_gateway':
+#     vip               => '10.231.45.50',
+#     cluster_addresses => ['10.231.45.11', '10.231.45.12'],
+#     manage_gateway    => true,
+#     nc_network        => '10.231.45.0/24',
+#     cloud_pk          => Sensitive(file('site/cloud-pk.pem')),
+#   }
 #
 # @example Eucalyptus 3.1 or 3.2 with the stock CCclient_full
 #   class { 'eucalyptus_cc_gateway':
