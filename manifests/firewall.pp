@@ -19,12 +19,12 @@ class eucalyptus_cc_gateway::firewall {
   $not_running = '! firewall-cmd --state >/dev/null 2>&1'
   # The zone is looked up on the node, each run: the one priv_dev is bound to, else the default
   # zone, which takes the traffic of unbound interfaces ("no zone" exits non-zero).
-  $dev = $eucalyptus_cc_gateway::priv_dev.shell_escape
+  $dev = $eucalyptus_cc_gateway::effective_priv_dev.shell_escape
   $zone = "{ zone=\$(firewall-cmd --get-zone-of-interface=${dev} 2>/dev/null) || zone=\$(firewall-cmd --get-default-zone); }"
 
   # The same adverts as eucalyptus_cc_gateway::vrrp_matches picks out. Single quotes are safe: the
   # rule text holds only fixed words and validated IPv4 addresses.
-  $peers = $eucalyptus_cc_gateway::unicast_peers
+  $peers = $eucalyptus_cc_gateway::effective_unicast_peers
   $rules = $peers.empty ? {
     true  => { 'to 224.0.0.18' => 'destination address="224.0.0.18"' },
     false => $peers.reduce({}) |$memo, $peer| { $memo + { "from ${peer}" => "source address=\"${peer}\"" } },

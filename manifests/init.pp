@@ -4,8 +4,9 @@
 # Installs keepalived, ships the CC check script and the client it asks the CC with (the
 # module's signed `eucalyptus-cc-state`, or the operator's CCclient_full), writes cloud-pk.pem
 # when given, writes a validated keepalived.conf and runs the service. Apply the same class on
-# both CCs of a cluster; only `server_hostname` (and `unicast_src_ip`/`unicast_peers`, when used)
-# differ between them.
+# both CCs of a cluster, with the same data: the private interface, the public one and this CC's
+# unicast VRRP address are read from the node's facts (`priv_dev`, `pub_dev` and
+# `unicast_src_ip`/`unicast_peers` given per CC still win).
 #
 # The client: by default (`ccclient => 'shipped'`) the check runs the module's own client, which
 # signs its DescribeServices with the cloud's key (`cloud_pk`) as a real CC demands, asks for
@@ -24,6 +25,15 @@
 #     vip      => '10.231.45.50',
 #     priv_dev => 'eth1',
 #     cloud_pk => Sensitive(file('site/cloud-pk.pem')),
+#   }
+#
+# @example The same on both CCs of a cluster: interfaces from the facts, unicast VRRP
+#   class { 'eucalyptus_cc_gateway':
+#     vip               => '10.231.45.50',
+#     cluster_addresses => ['10.231.45.11', '10.231.45.12'],
+#     manage_gateway    => true,
+#     nc_network        => '10.231.45.0/24',
+#     cloud_pk          => Sensitive(file('site/cloud-pk.pem')),
 #   }
 #
 # @example Eucalyptus 3.1 or 3.2 with the stock CCclient_full
@@ -48,7 +58,10 @@
 #   The gateway address the NCs route through, IPv4 with an optional prefix (default /32).
 # @param priv_dev
 #   The CC's private, NC-facing interface (Eucalyptus' VNET_PRIVINTERFACE): the VIP goes there
-#   and VRRP speaks there.
+#   and VRRP speaks there. Unset (the default): the one interface whose IPv4 network (from the
+#   `networking` facts) holds the VIP's address; compilation fails, naming the host's interfaces
+#   and networks, when none or more than one does. With `cluster_addresses`, this CC's own
+#   address must be on that interface too. A value given here is used as it is.
 # @param auth_pass
 #   VRRP PASS password, 1 to 8 printable characters without blanks, quotes, `#`, `!`, braces or
 #   backslashes. Only VRRPv2 has authentication: set `vrrp_version => 2` to use it (the class
@@ -76,10 +89,19 @@
 #   Consecutive passed checks before the weight is added.
 # @param check_timeout
 #   Seconds the check waits for the CC's answer before it counts as failed.
+# @param cluster_addresses
+#   Every CC's private address, the same list on both CCs (so it can live in the cluster's Hiera
+#   data): VRRP then goes unicast, from this CC's own address (the one entry that the
+#   `networking` facts show bound on this host) to every other entry. At least 2 distinct
+#   addresses; compilation fails when none of them or more than one is bound here (naming the
+#   host's addresses), or when `unicast_src_ip` or `unicast_peers` is given too. Empty (the
+#   default): `unicast_src_ip` and `unicast_peers` decide.
 # @param unicast_src_ip
-#   Source address for unicast VRRP; only with `unicast_peers`.
+#   Source address for unicast VRRP; only with `unicast_peers`. Per CC; see `cluster_addresses`
+#   for one list that serves both.
 # @param unicast_peers
-#   The other CC's private address(es). Empty: VRRP uses multicast (224.0.0.18).
+#   The other CC's private address(es). Empty (and no `cluster_addresses`): VRRP uses multicast
+#   (224.0.0.18).
 # @param notification_email
 #   Addresses keepalived mails on state changes (with `smtp_alert`).
 # @param notification_email_from
@@ -157,8 +179,17 @@
 #   A systemd drop-in that restarts keepalived 1 s after it crashes or is killed (the stock
 #   units leave it down, with the VIP still on the interface).
 # @param config_change_action
-#   What a changed keepalived.conf does to the service: `restart` (VIP moves to the peer and
-#   back) or `reload` (SIGHUP: keepalived keeps its state where it can).
+#   What a changed keepalived.conf does to the service. `auto` (the default): a reload
+#   (`systemctl reload`, SIGHUP: keepalived keeps its VRRP state, the VIP stays where it is),
+#   unless a setting that keepalived cannot take on a reload changed: `interface` (the private
+#   interface), `virtual_router_id`, `version`, `advert_int`, `unicast_src_ip` or the unicast
+#   peers; then a restart. The module writes these settings to `eucalyptus_cc_gateway.restart-keys`
+#   beside `config_path` (no secret in it), systemd copies it to
+#   `/run/eucalyptus_cc_gateway.restart-keys` whenever keepalived starts (a drop-in's
+#   `ExecStartPre`), and the refresh restarts only when the two differ or the copy is missing
+#   (so the first run with `auto` restarts once). The list is measured: see README 'Rolling out
+#   from a Puppet server'. `restart`: always a restart (the VIP holder gives the VIP to its peer
+#   and takes it back). `reload`: always a reload, even for a setting it cannot take.
 # @param config_path
 #   keepalived's configuration file.
 # @param validate_config
@@ -183,7 +214,10 @@
 #   VRRP. Off by default, like `manage_gateway`: the module then owns iptables-preload, and a
 #   host without a restrictive firewall needs nothing.
 # @param pub_dev
-#   The CC's public interface (Eucalyptus' VNET_PUBINTERFACE), where the NCs' traffic leaves.
+#   The CC's public interface (Eucalyptus' VNET_PUBINTERFACE), where the NCs' traffic leaves;
+#   used with `manage_gateway`. Unset (the default): the interface of the default route (the
+#   `networking.primary` fact); compilation fails when there is none or it is the private
+#   interface. A value given here is used as it is.
 # @param nc_network
 #   The NCs' back-end network, as `ADDRESS/PREFIX`, whose traffic is forwarded and masqueraded.
 # @param iptables_preload_path
@@ -205,7 +239,6 @@
 #   The packages that provide `semanage`, installed when `manage_selinux` acts.
 class eucalyptus_cc_gateway (
   Eucalyptus_cc_gateway::Vip $vip,
-  Eucalyptus_cc_gateway::Interface $priv_dev,
   Integer[1, 255] $virtual_router_id,
   Integer[1, 254] $priority,
   Eucalyptus_cc_gateway::Advertint $advert_int,
@@ -215,6 +248,7 @@ class eucalyptus_cc_gateway (
   Integer[1, 100] $check_fall,
   Integer[1, 100] $check_rise,
   Integer[1, 300] $check_timeout,
+  Array[Stdlib::IP::Address::V4::Nosubnet] $cluster_addresses,
   Array[Stdlib::IP::Address::V4::Nosubnet] $unicast_peers,
   Array[Stdlib::Email] $notification_email,
   Integer[1, 600] $smtp_connect_timeout,
@@ -238,7 +272,7 @@ class eucalyptus_cc_gateway (
   Enum['running', 'stopped'] $service_ensure,
   Boolean $service_enable,
   Boolean $restart_on_failure,
-  Enum['restart', 'reload'] $config_change_action,
+  Enum['auto', 'restart', 'reload'] $config_change_action,
   Stdlib::Unixpath $config_path,
   Boolean $validate_config,
   Stdlib::Unixpath $keepalived_path,
@@ -247,6 +281,7 @@ class eucalyptus_cc_gateway (
   Eucalyptus_cc_gateway::Scriptpath $gateway_script_path,
   Boolean $manage_selinux,
   Array[String[1]] $selinux_packages,
+  Optional[Eucalyptus_cc_gateway::Interface] $priv_dev = undef,
   Optional[Eucalyptus_cc_gateway::Authpass] $auth_pass = undef,
   Stdlib::Fqdn $server_hostname = $facts['networking']['fqdn'],
   Optional[Stdlib::IP::Address::V4::Nosubnet] $unicast_src_ip = undef,
@@ -298,11 +333,63 @@ class eucalyptus_cc_gateway (
       ${default_keys_dir} (from eucalyptus_home); drop keys_dir
       | MSG
   }
-  if $manage_gateway and (!$pub_dev or !$nc_network) {
+  if $manage_gateway and !$nc_network {
     fail(@(MSG/L))
-      eucalyptus_cc_gateway: manage_gateway needs pub_dev (the public interface) \
-      and nc_network (the NCs' network, ADDRESS/PREFIX)
-      | MSG
+      eucalyptus_cc_gateway: manage_gateway needs pub_dev (the public interface, by default the \
+      default route's) and nc_network (the NCs' network, ADDRESS/PREFIX): set nc_network
+      |- MSG
+  }
+
+  # What this CC is, from its facts, so that both CCs of a cluster can share one set of data.
+  # Computed once here; every class uses these effective values, never the raw parameters.
+  $bindings = eucalyptus_cc_gateway::ipv4_bindings($facts.dig('networking', 'interfaces').lest || { {} })
+
+  if $cluster_addresses.empty {
+    $cluster = undef
+    $effective_unicast_src_ip = $unicast_src_ip
+    $effective_unicast_peers = $unicast_peers
+  } else {
+    if $unicast_src_ip or !$unicast_peers.empty {
+      fail(@(MSG/L))
+        eucalyptus_cc_gateway: cluster_addresses and unicast_src_ip/unicast_peers both set unicast \
+        VRRP: give cluster_addresses (the same list on both CCs) or unicast_src_ip and \
+        unicast_peers (per CC), not both
+        |- MSG
+    }
+    $cluster = eucalyptus_cc_gateway::cluster_unicast($cluster_addresses, $bindings)
+    $effective_unicast_src_ip = $cluster['src_ip']
+    $effective_unicast_peers = $cluster['peers']
+  }
+
+  if $priv_dev {
+    $effective_priv_dev = $priv_dev
+  } else {
+    $effective_priv_dev = eucalyptus_cc_gateway::vip_interface($vip, $bindings)
+    # VRRP speaks on the VIP's interface: from any other, the adverts would not reach the peer.
+    if $cluster and !($effective_priv_dev in $cluster['interfaces']) {
+      fail(@("MSG"/L))
+        eucalyptus_cc_gateway: this CC's address in cluster_addresses, ${cluster['src_ip']}, is on \
+        ${cluster['interfaces'].join(' and ')}, but the VIP ${vip} is on ${effective_priv_dev}'s network: \
+        VRRP must speak where the VIP lives; list the CCs' addresses on that network, or set priv_dev
+        |- MSG
+    }
+  }
+
+  $primary = $facts.dig('networking', 'primary')
+  if $pub_dev or !$manage_gateway {
+    $effective_pub_dev = $pub_dev
+  } elsif $primary !~ Eucalyptus_cc_gateway::Interface {
+    fail(@(MSG/L))
+      eucalyptus_cc_gateway: manage_gateway needs pub_dev (the public interface): it is not set, and \
+      this host has no default route to take it from (no usable networking.primary fact); set pub_dev
+      |- MSG
+  } elsif $primary == $effective_priv_dev {
+    fail(@("MSG"/L))
+      eucalyptus_cc_gateway: manage_gateway needs pub_dev (the public interface): it is not set, and \
+      the default route's interface (networking.primary), ${primary}, is the private interface; set pub_dev
+      |- MSG
+  } else {
+    $effective_pub_dev = $primary
   }
 
   # iptables-preload and the rules script serve both the gateway rules and the VRRP rule.

@@ -11,15 +11,15 @@ class eucalyptus_cc_gateway::iptables {
   assert_private()
 
   $nc_network = $eucalyptus_cc_gateway::nc_network
-  $pub_dev = $eucalyptus_cc_gateway::pub_dev
-  $priv_dev = $eucalyptus_cc_gateway::priv_dev
+  $pub_dev = $eucalyptus_cc_gateway::effective_pub_dev
+  $priv_dev = $eucalyptus_cc_gateway::effective_priv_dev
   $home = $eucalyptus_cc_gateway::eucalyptus_home.regsubst('/+\z', '')
   $preload = pick($eucalyptus_cc_gateway::iptables_preload_path, "${home}/var/run/eucalyptus/net/iptables-preload")
   $script = $eucalyptus_cc_gateway::gateway_script_path
 
   $gateway = $eucalyptus_cc_gateway::manage_gateway
   $vrrp_rules = $eucalyptus_cc_gateway::manage_firewall ? {
-    true  => eucalyptus_cc_gateway::vrrp_matches($priv_dev, $eucalyptus_cc_gateway::unicast_peers).map |$m| { ['INPUT', $m] },
+    true  => eucalyptus_cc_gateway::vrrp_matches($priv_dev, $eucalyptus_cc_gateway::effective_unicast_peers).map |$m| { ['INPUT', $m] },
     false => [],
   }
   $forward_rules = $gateway ? {

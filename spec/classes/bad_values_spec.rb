@@ -22,7 +22,11 @@ describe 'eucalyptus_cc_gateway' do
     ['VIP in IPv6', { 'vip' => 'fd00::50' }, %r{'vip'}],
     ['VIP 0.0.0.0', { 'vip' => '0.0.0.0' }, %r{vip 0\.0\.0\.0 is not a usable}],
     ['VIP with prefix /0', { 'vip' => '10.231.45.50/0' }, %r{vip 10\.231\.45\.50/0 is not a usable}],
-    ['gateway without pub_dev', { 'manage_gateway' => true, 'nc_network' => '10.231.45.0/24' }, %r{manage_gateway needs pub_dev}],
+    # pub_dev defaults to the default route's interface (eth0 in these facts): on priv_dev it cannot be.
+    ['gateway without pub_dev, the default route on priv_dev', { 'manage_gateway' => true, 'nc_network' => '10.231.45.0/24', 'priv_dev' => 'eth0' }, %r{manage_gateway needs pub_dev}],
+    ['cluster address that is not an address', { 'cluster_addresses' => ['10.231.45.11', 'cc2'] }, %r{'cluster_addresses'}],
+    ['cluster address with a prefix', { 'cluster_addresses' => ['10.231.45.11/24', '10.231.45.12/24'] }, %r{'cluster_addresses'}],
+    ['cluster_addresses not an Array', { 'cluster_addresses' => '10.231.45.11' }, %r{'cluster_addresses'}],
     ['gateway without nc_network', { 'manage_gateway' => true, 'pub_dev' => 'eth0' }, %r{manage_gateway needs pub_dev}],
     ['nc_network without a prefix', { 'nc_network' => '10.231.45.0' }, %r{'nc_network'}],
     ['pub_dev with a space', { 'pub_dev' => 'eth 0' }, %r{'pub_dev'}],

@@ -60,7 +60,8 @@ describe 'eucalyptus_cc_gateway' do
         is_expected.not_to contain_file(cloud_pk_file)
       end
 
-      it { is_expected.to contain_service('keepalived').with(ensure: 'running', enable: true, restart: nil) }
+      # config_change_action auto, the default (config_change_spec.rb).
+      it { is_expected.to contain_service('keepalived').with(ensure: 'running', enable: true, restart: %r{\A/usr/bin/cmp -s .* && /bin/systemctl reload keepalived \|\| /bin/systemctl restart keepalived\z}) }
 
       it 'validates keepalived.conf before replacing it, except on EL7 (keepalived 1.3 has no -t)' do
         if el7
@@ -140,6 +141,9 @@ describe 'eucalyptus_cc_gateway' do
       'check_fall' => 4,
       'check_rise' => 5,
       'check_timeout' => 9,
+      # Its default: a non-empty list excludes unicast_src_ip and unicast_peers, set here
+      # (cluster_data_spec.rb sets it).
+      'cluster_addresses' => [],
       'unicast_src_ip' => '10.231.45.11',
       'unicast_peers' => ['10.231.45.12', '10.231.45.13'],
       'notification_email' => ['ops@example.com', 'noc@example.org'],

@@ -11,8 +11,9 @@ module EucalyptusSpec
   # facterdb 1.12.1 (Debian bookworm's package) predates Rocky 9, Debian 12 and Ubuntu 22.04:
   # on_supported_os silently leaves them out. They are derived here from the nearest release
   # facterdb has, with every fact that names the release replaced. The module only reads
-  # os.family, os.release.major and networking.fqdn, so this is a faithful stand-in; drop an
-  # entry once facterdb ships the real set (supported_os_facts then prefers the real one).
+  # os.family, os.release.major and networking (the same in both), so this is a faithful
+  # stand-in; drop an entry once facterdb ships the real set (supported_os_facts then prefers
+  # the real one).
   DERIVED_OS = {
     'rocky-9-x86_64' => {
       from: 'rocky-8-x86_64',
@@ -69,5 +70,30 @@ module EucalyptusSpec
     metadata['operatingsystem_support'].flat_map do |entry|
       entry['operatingsystemrelease'].map { |rel| "#{entry['operatingsystem'].downcase}-#{rel}-x86_64" }
     end
+  end
+end
+
+module EucalyptusSpec
+  # A CC's own networking facts, merged into an OS's facts: each interface name => its IPv4
+  # addresses as 'ADDRESS/PREFIX', and the default route's interface (networking.primary; nil
+  # leaves it out). The default is cc1 of a cluster: private eth0 10.231.45.11/24, public eth1
+  # 10.231.46.11/24, the default route on eth1.
+  CC1_INTERFACES = { 'eth0' => ['10.231.45.11/24'], 'eth1' => ['10.231.46.11/24'] }.freeze
+
+  def self.with_networking(os_facts, interfaces = CC1_INTERFACES, primary: 'eth1')
+    require 'ipaddr'
+    facts = Marshal.load(Marshal.dump(os_facts))
+    all = { 'lo' => ['127.0.0.1/8'] }.merge(interfaces)
+    facts[:networking]['interfaces'] = all.transform_values do |cidrs|
+      bindings = cidrs.map do |cidr|
+        address, prefix = cidr.split('/')
+        network = IPAddr.new(cidr)
+        { 'address' => address, 'netmask' => IPAddr.new('255.255.255.255').mask(prefix.to_i).to_s,
+          'network' => network.to_s }
+      end
+      { 'bindings' => bindings, 'ip' => bindings.first['address'], 'mtu' => 1500 }
+    end
+    primary ? facts[:networking]['primary'] = primary : facts[:networking].delete('primary')
+    facts
   end
 end

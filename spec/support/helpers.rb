@@ -6,7 +6,8 @@ module EucalyptusSpec
   CCCLIENT = '/usr/local/sbin/CCclient_full'
   CONFIG_TEST = '/usr/local/sbin/keepalived-config-test'
 
-  # The two parameters without a default.
+  # The VIP (the one parameter without a default) and the private interface (given, so that the
+  # facts' networks do not matter: cluster_data_spec.rb derives it).
   MINIMAL_PARAMS = { 'vip' => '10.231.45.50', 'priv_dev' => 'eth1' }.freeze
 
   # Helpers available in every example.
