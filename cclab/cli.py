@@ -22,7 +22,8 @@ from cclab.topology import Topology, TopologyError, load
 
 
 def log(message: str) -> None:
-    print(f"cclab: {message}", flush=True)
+    sys.stdout.write(f"cclab: {message}\n")     # one write: lines from parallel steps stay whole
+    sys.stdout.flush()
 
 
 def parser() -> argparse.ArgumentParser:

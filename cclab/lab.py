@@ -95,9 +95,17 @@ class Lab:
         self.elect(start)
 
     def prepare(self) -> None:
-        """What the cluster's nodes need before the module: the cloud's certificate, the NCs' route."""
+        """What the cluster's nodes need before the module: the cloud's certificate, the routes."""
         self.put_cloud_cert()
+        self.route_ccs()
         self.route_ncs()
+
+    def route_ccs(self) -> None:
+        """A CC's default route is its public side, as on a real CC (the module finds pub_dev by
+        it). Docker routes by whichever network it attached first, which is no contract."""
+        gateway = str(self.topology.network(self.topology.public_network).gateway)
+        for cc in self.ccs:
+            nodes.check(self.client, cc, ["ip", "route", "replace", "default", "via", gateway])
 
     def elect(self, since: float | None = None) -> Snapshot:
         """The CLC starts both CCs and enables one; returns the steady state that follows."""
@@ -178,6 +186,7 @@ class Lab:
                 nodes.unpause(self.client, node)
             elif state != "running":
                 nodes.start(self.client, node)
+        self.route_ccs()
         self.route_ncs()
 
         def revive(cc: str) -> None:

@@ -21,7 +21,7 @@ MARGIN_S = 2.0
 
 @functools.cache
 def _hiera_defaults() -> Mapping[str, Any]:
-    return {k.removeprefix(PREFIX): v for k, v in yaml.safe_load(DEFAULTS.read_text()).items()}
+    return {k.removeprefix(PREFIX): v for k, v in yaml.safe_load(DEFAULTS.read_text()).items() if k.startswith(PREFIX)}
 
 
 def hiera_defaults() -> dict[str, Any]:

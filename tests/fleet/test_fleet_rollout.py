@@ -10,6 +10,9 @@ import yaml
 
 from cclab import nodes, puppetserver
 from cclab.fleet import Fleet
+from cclab.lab import REPORTS
+
+FIGURES = REPORTS / "fleet-rollout.txt"     # one line per rollout, for README's table
 
 COMMON = "data/common.yaml"
 TEMPLATE = "modules/eucalyptus_cc_gateway/templates/keepalived.conf.epp"
@@ -31,10 +34,14 @@ def roll_out(fleet: Fleet, what: str) -> None:
         runs = fleet.rollout()
         took = time.monotonic() - started
     moves = fleet.vip_moves(since)
-    print(f"{what}: six agents in {took:.1f} s; VIP moves "
-          + ", ".join(f"{name} {len(events)}" for name, events in moves.items())
-          + "; probes lost " + ", ".join(f"{node} {sum(not p.ok for p in found)}/{len(found)}"
-                                         for node, found in probes.items()))
+    line = (f"{what}: six agents in {took:.1f} s; VIP moves "
+            + ", ".join(f"{name} {len(events)}" for name, events in moves.items())
+            + "; probes lost " + ", ".join(f"{node} {sum(not p.ok for p in found)}/{len(found)}"
+                                           for node, found in probes.items()))
+    print(line)
+    FIGURES.parent.mkdir(parents=True, exist_ok=True)
+    with FIGURES.open("a") as figures:
+        figures.write(line + "\n")
     for cc, run in runs.items():
         assert run.exit_code == 2, f"{cc}: {run.output[-2000:]}"
     assert {name: events for name, events in moves.items() if events} == {}, f"{what} moved a VIP"

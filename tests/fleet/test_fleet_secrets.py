@@ -46,13 +46,16 @@ def test_no_agent_output_shows_a_secret(fleet: Fleet) -> None:
 
 
 @pytest.mark.parametrize("cc", ["c1-cc1", "c3-cc2"])
-def test_the_agents_cached_catalog_is_root_only(fleet: Fleet, cc: str) -> None:
-    """The catalog holds Sensitive values unredacted (the agent needs them): it must stay root's."""
-    found = nodes.check(fleet.client, cc, "find / -xdev -path '*client_data/catalog/*.json' -printf '%u %m %p\\n'")
+def test_the_agents_cached_catalog_is_roots_alone(fleet: Fleet, cc: str) -> None:
+    """The catalog holds Sensitive values unredacted (the agent applies them). Puppet writes it
+    0660 root:root: root and the root group only (a member of that group could read it: it must
+    have none on a CC)."""
+    found = nodes.check(fleet.client, cc, "find / -xdev -path '*client_data/catalog/*.json' -printf '%u %g %m %p\\n'")
     assert found.strip(), "no cached catalog found: the search looks in the wrong place"
     for line in found.splitlines():
-        owner, mode, path = line.split(" ", 2)
-        assert owner == "root" and int(mode, 8) & 0o077 == 0, f"{path} is {owner} {mode}"
+        owner, group, mode, path = line.split(" ", 3)
+        assert (owner, group) == ("root", "root") and int(mode, 8) & 0o007 == 0, f"{path} is {owner}:{group} {mode}"
+        assert nodes.check(fleet.client, cc, ["getent", "group", "root"]).strip().endswith(":"), "root has members"
 
 
 def test_the_servers_logs_and_reports_hold_no_secret(fleet: Fleet) -> None:

@@ -269,8 +269,8 @@ def test_the_fleet_has_three_clusters_two_of_them_on_one_layer_2() -> None:
     for cluster in t.clusters:
         assert [n.name for n in t.by_role("cc", cluster.name)] == [f"{cluster.name}-cc1", f"{cluster.name}-cc2"]
         assert [n.name for n in t.by_role("nc", cluster.name)] == [f"{cluster.name}-nc1"]
-        for cc in t.by_role("cc", cluster.name):   # public first: a CC's default route is its public side
-            assert list(cc.addresses) == ["public", cluster.private_network]
+        for cc in t.by_role("cc", cluster.name):
+            assert list(cc.addresses) == [cluster.private_network, "public"]
     assert [n.name for n in t.by_role("puppetserver")] == ["puppet"]
     with pytest.raises(KeyError, match="the topology has 3 clusters"):
         t.cluster()
