@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Literal
 
 import docker
 import yaml
@@ -25,6 +26,7 @@ from cclab.walrus import commands
 from cclab.walrus.probe_log import Probe
 
 Log = Callable[[str], None]
+Procedure = Literal["holder first", "backup first", "backup stopped"]
 CSR_ATTRIBUTES = "/etc/puppet/csr_attributes.yaml"
 ROLE = "eucalyptus_cc"                  # site.pp's pp_role for a CC
 BOOT_TIMEOUT_S = 300.0                  # a dozen systemd containers and a JVM on two cores
@@ -105,6 +107,32 @@ class Fleet:
             return puppet.agent(self.client, cc, self.server)
         with ThreadPoolExecutor(len(chosen)) as pool:
             return dict(zip(chosen, pool.map(one, chosen), strict=True))
+
+    def roll_in_turn(self, cluster: str, procedure: Procedure) -> tuple[str, dict[str, puppet.Apply]]:
+        """A change rolled out to one cluster one CC at a time, in the order README's "Rolling out
+        from a Puppet server" gives for it:
+        - "holder first" (a priority change: reloaded on the backup first, it would preempt);
+        - "backup first" (advert_int under VRRPv3: the backup adopts the master's interval);
+        - "backup stopped" (the instance's identity: virtual_router_id, interface, unicast or
+          multicast, the VIP): keepalived stopped on the backup, the holder's agent (its reload
+          re-creates the instance: a short outage on the same CC), then the backup's agent, which
+          starts keepalived again as backup. The two never speak VRRP with different identities
+          at the same time, so there is never a second holder.
+        Returns the holder before the rollout, and each CC's agent run."""
+        lab = self.labs[cluster]
+        holder = lab.holders()[0]
+        backup = lab.peer(holder)
+        order = [backup, holder] if procedure == "backup first" else [holder, backup]
+        if procedure == "backup stopped":
+            nodes.check(self.client, backup, ["systemctl", "stop", "keepalived"])
+        runs = {}
+        for cc in order:
+            since = time.time()
+            runs[cc] = puppet.agent(self.client, cc, self.server)
+            if procedure == "backup stopped" and cc == holder:   # the holder again, after its outage
+                lab.wait_for_vip(holder, since=since, timeout=30)
+        lab.wait_steady()
+        return holder, runs
 
     def down(self) -> None:
         for lab in self.labs.values():

@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 import time
 
+import pytest
 import yaml
 
-from cclab import nodes, puppetserver
-from cclab.fleet import Fleet
+from cclab import nc, nodes, puppetserver
+from cclab.fleet import Fleet, Procedure
 from cclab.lab import REPORTS
+from cclab.timing import MARGIN_S
 
 FIGURES = REPORTS / "fleet-rollout.txt"     # one line per rollout, for README's table
 
@@ -22,6 +24,13 @@ METADATA = "modules/eucalyptus_cc_gateway/metadata.json"
 def keepalived_pids(fleet: Fleet) -> dict[str, str]:
     return {cc: nodes.check(fleet.client, cc, ["systemctl", "show", "-p", "MainPID", "--value", "keepalived"]).strip()
             for cc in fleet.ccs}
+
+
+def record(line: str) -> None:
+    print(line)
+    FIGURES.parent.mkdir(parents=True, exist_ok=True)
+    with FIGURES.open("a") as figures:
+        figures.write(line + "\n")
 
 
 def roll_out(fleet: Fleet, what: str) -> None:
@@ -38,10 +47,7 @@ def roll_out(fleet: Fleet, what: str) -> None:
             + ", ".join(f"{name} {len(events)}" for name, events in moves.items())
             + "; probes lost " + ", ".join(f"{node} {sum(not p.ok for p in found)}/{len(found)}"
                                            for node, found in probes.items()))
-    print(line)
-    FIGURES.parent.mkdir(parents=True, exist_ok=True)
-    with FIGURES.open("a") as figures:
-        figures.write(line + "\n")
+    record(line)
     for cc, run in runs.items():
         assert run.exit_code == 2, f"{cc}: {run.output[-2000:]}"
     assert {name: events for name, events in moves.items() if events} == {}, f"{what} moved a VIP"
@@ -83,3 +89,38 @@ def test_a_new_module_version_moves_no_vip(fleet: Fleet) -> None:
         puppetserver.write(fleet.client, fleet.server, TEMPLATE, template)
         puppetserver.write(fleet.client, fleet.server, METADATA, metadata)
     roll_out(fleet, "the module downgraded")
+
+
+@pytest.mark.parametrize(("cluster", "key", "value", "procedure"), [
+    ("c2", "advert_int", 0.2, "backup first"),
+    ("c1", "virtual_router_id", 64, "backup stopped"),    # c1 shares its layer 2 with c2 (62): 64 is free
+])
+def test_a_change_of_the_vrrp_instance_rolled_in_turn_moves_one_vip_at_most(
+        fleet: Fleet, cluster: str, key: str, value: object, procedure: Procedure) -> None:
+    """The README's procedures, there and back: advert_int (VRRPv3) moves nothing; the router id
+    drops the VIP once, briefly, on the same CC; there is never a second holder; other clusters
+    see nothing."""
+    lab = fleet.labs[cluster]
+    path = f"data/clusters/{cluster}.yaml"
+    original = puppetserver.read(fleet.client, fleet.server, path)
+    changed = {**yaml.safe_load(original), f"eucalyptus_cc_gateway::{key}": value}
+    for content, label in ((yaml.safe_dump(changed), f"{key} {value}"), (original, f"{key} back")):
+        puppetserver.write(fleet.client, fleet.server, path, content)
+        pids = keepalived_pids(fleet)
+        since = time.time()
+        with fleet.probing() as probes:
+            holder, runs = fleet.roll_in_turn(cluster, procedure)
+        moves = fleet.vip_moves(since)
+        outage = max(nc.largest_gap(found) for node, found in probes.items() if node in lab.ncs)
+        record(f"{cluster} {label} ({procedure}): VIP events {[(e.node, e.added) for e in moves[cluster]]}, "
+               f"NC outage {outage:.2f} s")
+        assert {cc: run.exit_code for cc, run in runs.items()} == {cc: 2 for cc in lab.ccs}
+        expected = [(holder, False), (holder, True)] if procedure == "backup stopped" else []
+        assert [(e.node, e.added) for e in moves[cluster]] == expected
+        assert {name: events for name, events in moves.items() if name != cluster and events} == {}
+        if expected:
+            assert outage < lab.timing().master_down + MARGIN_S
+        else:
+            assert [p for found in probes.values() for p in found if not p.ok] == [], "an NC lost probes"
+        stopped = [lab.peer(holder)] if procedure == "backup stopped" else []
+        assert {cc for cc, pid in keepalived_pids(fleet).items() if pid != pids[cc]} == set(stopped)
