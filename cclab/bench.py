@@ -28,7 +28,6 @@ from cclab.lab import REPORTS, Lab, LabError
 from cclab.timing import Timing
 from cclab.waiting import wait_until
 
-NC = "nc1"
 LEAD_S = 0.3            # probing before the fault
 PROBE_S = 40.0          # upper bound of one cycle's probe (it stops by itself)
 STEADY_MARGIN_S = 15.0
@@ -176,7 +175,7 @@ def priority_raised(lab: Lab, cc: str, since: float, until: float) -> float | No
 def run_cycle(lab: Lab, configuration: str, scenario: str, index: int) -> Cycle:
     holder = lab.settled() or lab.restore()    # the last cycle ended settled: restore only if it did not
     timing = Timing.of({**lab.topology.module_params(holder), **CONFIGURATIONS[configuration]})
-    nc.start_probe(lab.client, lab.topology, NC, duration=PROBE_S)
+    nc.start_probe(lab.client, lab.topology, lab.ncs[0], duration=PROBE_S)
     time.sleep(LEAD_S)
     if scenario in CHECK_BOUND:
         # A cycle starts right after a check run made the lab steady: without this the fault would
@@ -188,9 +187,9 @@ def run_cycle(lab: Lab, configuration: str, scenario: str, index: int) -> Cycle:
     lab.wait_steady(timeout=timing.switch + STEADY_MARGIN_S)
     steady_at = time.time()
     time.sleep(0.2)                            # a few replies after the steady state, for the plot
-    nodes.run(lab.client, NC, ["systemctl", "stop", "cclab-probe.service"], timeout=15)
+    nodes.run(lab.client, lab.ncs[0], ["systemctl", "stop", "cclab-probe.service"], timeout=15)
     with ThreadPoolExecutor(4) as pool:   # the cycle's records, from every node at once
-        found_probes = pool.submit(nc.probes, lab.client, NC)
+        found_probes = pool.submit(nc.probes, lab.client, lab.ncs[0])
         found_events = pool.submit(lab.vip_events, fault.at - LEAD_S)
         found_states = pool.submit(cc_states, lab, fault.at - LEAD_S)
         found_raise = pool.submit(priority_raised, lab, fault.new_holder, fault.at, added.at)
