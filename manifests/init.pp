@@ -185,7 +185,7 @@
 #   for everything the module writes (keepalived 2.2.7: 0 moves in 580 reloads of either CC, and
 #   none for a change of the check's timing and weight, `notification_email` or, under VRRPv3,
 #   `advert_int`). A change of the instance's identity (`virtual_router_id`, `priv_dev`,
-#   multicast <-> unicast, the unicast addresses, `vrrp_version`, the VIP) is taken by the
+#   multicast <-> unicast, this CC's unicast address, `vrrp_version`, the VIP) is taken by the
 #   reload too, but moves or drops the VIP whatever the refresh: keepalived re-creates the
 #   instance (`vrrp_exist()`, `clear_diff_vrrp()`: a priority-0 advert, the VIPs removed, the
 #   new instance in BACKUP) or the two CCs reject each other's adverts until both have it.
