@@ -31,6 +31,10 @@ CSR_ATTRIBUTES = "/etc/puppet/csr_attributes.yaml"
 ROLE = "eucalyptus_cc"                  # site.pp's pp_role for a CC
 BOOT_TIMEOUT_S = 300.0                  # a dozen systemd containers and a JVM on two cores
 PROBE_LIMIT_S = 600.0                   # an NC's probe stops by itself after this, whatever happens
+# A rollout's probe fails when its fresh connection has no answer within this: a packet lost on
+# the way (a gap in the gateway) costs TCP its 1 s initial retransmission timeout, so it fails;
+# a shorter stall of a CPU busy with six agents and the server's compiles does not.
+ROLLOUT_PROBE_TIMEOUT_S = 0.9
 
 
 class Fleet:
@@ -152,7 +156,7 @@ class Fleet:
         found: dict[str, list[Probe]] = {}
         ncs = [node for lab in self.labs.values() for node in lab.ncs]
         for node in ncs:
-            nc.start_probe(self.client, self.topology, node, duration=PROBE_LIMIT_S)
+            nc.start_probe(self.client, self.topology, node, duration=PROBE_LIMIT_S, timeout=ROLLOUT_PROBE_TIMEOUT_S)
         time.sleep(1)
         try:
             yield found

@@ -18,10 +18,11 @@ def walrus_url(topology: Topology, bucket: str, key: str) -> str:
 
 
 def start_probe(client: docker.DockerClient, topology: Topology, nc: str, duration: float,
-                interval: float = 0.05) -> None:
-    """Probe Walrus from `nc` in the background; it stops by itself after `duration` seconds."""
+                interval: float = 0.05, timeout: float = 0.25) -> None:
+    """Probe Walrus from `nc` in the background; it stops by itself after `duration` seconds. A
+    probe fails when its fresh connection has no answer within `timeout` seconds."""
     steps = [commands.stop_command(commands.PROBE_UNIT), ["rm", "-f", commands.PROBE_LOG],
-             commands.probe_command(walrus_url(topology, *commands.PROBE_KEY), duration, interval)]
+             commands.probe_command(walrus_url(topology, *commands.PROBE_KEY), duration, interval, timeout)]
     nodes.check(client, nc, " && ".join(shlex.join(step) for step in steps))   # one exec: a cycle is short
 
 

@@ -46,14 +46,15 @@ def roll_out(fleet: Fleet, what: str) -> None:
     line = (f"{what}: six agents in {took:.1f} s; VIP moves "
             + ", ".join(f"{name} {len(events)}" for name, events in moves.items())
             + "; probes lost " + ", ".join(f"{node} {sum(not p.ok for p in found)}/{len(found)}"
-                                           for node, found in probes.items()))
+                                           for node, found in probes.items())
+            + f"; slowest reply {max(p.end - p.start for found in probes.values() for p in found if p.ok):.2f} s")
     record(line)
     for cc, run in runs.items():
         assert run.exit_code == 2, f"{cc}: {run.output[-2000:]}"
     assert {name: events for name, events in moves.items() if events} == {}, f"{what} moved a VIP"
     for node, found in probes.items():
         assert len(found) >= 20 * took * 0.5, f"{node}: only {len(found)} probes in {took:.0f} s"
-        assert [p for p in found if not p.ok] == [], f"{node} lost probes during {what}"
+        assert [(p.start, p.detail) for p in found if not p.ok] == [], f"{node} lost probes during {what}"
     assert keepalived_pids(fleet) == pids, f"{what} restarted keepalived"
 
 
