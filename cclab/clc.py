@@ -35,8 +35,8 @@ class Switch:
 class Clc:
     """Talks to each CC at its public address, as the CLC does."""
 
-    def __init__(self, addresses: Mapping[str, str], timeout: float = 3.0, signer: Signer | None = None,
-                 partition: str = "c1") -> None:
+    def __init__(self, addresses: Mapping[str, str], partition: str, timeout: float = 3.0,
+                 signer: Signer | None = None) -> None:
         self.addresses = dict(addresses)      # node -> address the CC answers on
         self.partition = partition            # the cluster's name
         self.timeout = timeout

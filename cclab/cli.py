@@ -7,6 +7,7 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 from cclab import bench, demo
@@ -72,11 +73,21 @@ def run_bench(lab: Lab, args: argparse.Namespace) -> None:
             lab.down()
 
 
-def labs(topology: Topology) -> list[Lab]:
-    """A Lab per cluster: the fleet's when the topology has a Puppet server."""
+def clusters(topology: Topology) -> dict[str, Lab]:
+    """cluster -> its Lab: the fleet's when the topology has a Puppet server (its parameters are
+    the control repository's Hiera data)."""
     if topology.by_role("puppetserver"):
-        return list(Fleet(topology, log=log).labs.values())
-    return [Lab(topology, log=log)]
+        return Fleet(topology, log=log).labs
+    lab = Lab(topology, log=log)
+    return {lab.cluster.name: lab}
+
+
+def chosen(found: dict[str, Lab], name: str | None) -> Lab:
+    if name is None and len(found) == 1:
+        return next(iter(found.values()))
+    if name not in found:
+        raise LabError(f"name a cluster with --cluster (one of: {', '.join(found)})")
+    return found[name]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -87,20 +98,21 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "up":
             (Fleet(topology, log=log) if fleet else Lab(topology, log=log)).up()
         elif args.command == "status":
-            found = labs(topology)
+            found = list(clusters(topology).values())
+            statuses = {lab: lab.status(shared=lab is found[-1]) for lab in found}   # Walrus and the server once
             if args.json:
-                print(json.dumps([s for lab in found for s in lab.status_dicts()], indent=2))
-            for lab in [] if args.json else found:
+                print(json.dumps([asdict(s) for listed in statuses.values() for s in listed], indent=2))
+            for lab, listed in {} if args.json else statuses.items():
                 if fleet:
                     print(f"cluster {lab.cluster.name} (VIP {lab.vip})")
-                for line in map(describe, lab.status()):
+                for line in map(describe, listed):
                     print(line)
         elif args.command == "failover":
-            lab = Lab(topology, log=log, cluster=args.cluster)
+            lab = chosen(clusters(topology), args.cluster)
             lab.adopt_cloud_keys()    # the lab `up` made in another process has its own key pair
             demo.switch_and_time(lab, args.to)
         elif args.command == "down":
-            Lab(topology, log=log, cluster=topology.clusters[0].name).down()
+            (Fleet(topology, log=log) if fleet else Lab(topology, log=log)).down()
         elif fleet:
             raise LabError(f"`{args.command}` runs on a one-cluster lab: drop --topology {args.topology}")
         elif args.command == "bench":

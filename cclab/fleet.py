@@ -21,6 +21,7 @@ from cclab import cloudkeys, control_repo, nc, nodes, puppet, puppetserver
 from cclab.engine import connect
 from cclab.events import AddressEvent, vip_events
 from cclab.lab import Lab, LabError, start_nodes
+from cclab.steady import Snapshot
 from cclab.topology import FLEET_PATH, Topology, load
 from cclab.walrus import commands
 from cclab.walrus.probe_log import Probe
@@ -50,7 +51,8 @@ class Fleet:
         self.labs = {c.name: Lab(self.topology, self.client, log, c.name, keys) for c in self.topology.clusters}
         self.auth_passes = {name: control_repo.password() for name, lab in self.labs.items()
                             if lab.module_param(lab.ccs[0], "vrrp_version") == 2}
-        self.first_runs: dict[str, tuple[puppet.Apply, puppet.Apply]] = {}
+        self.first_runs: dict[str, tuple[puppet.Apply, puppet.Apply]] = {}   # CC -> its two agent runs at up
+        self.elected: dict[str, Snapshot] = {}                                 # cluster -> its state after up
 
     @classmethod
     def from_file(cls, path: Path = FLEET_PATH, log: Log = print) -> Fleet:
@@ -80,7 +82,7 @@ class Fleet:
                 {"extension_requests": {"pp_role": ROLE, "pp_cluster": self.cluster_of(cc)}}), mode=0o644)
         self.first_runs = self.converge()
         with ThreadPoolExecutor(len(self.labs)) as pool:
-            list(pool.map(lambda lab: lab.elect(), self.labs.values()))
+            self.elected = dict(zip(self.labs, pool.map(lambda lab: lab.elect(), self.labs.values()), strict=True))
         self.log(f"fleet up in {time.monotonic() - start:.0f} s: {len(self.labs)} clusters, {len(self.ccs)} CCs")
 
     def deploy(self) -> None:

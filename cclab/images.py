@@ -74,7 +74,7 @@ def root_image(client: docker.DockerClient, log: Log = print) -> Image:
 
 
 def build_all(
-    client: docker.DockerClient, log: Log = print, ccsim: Path = CCSIM, roles: Iterable[str] = ROLES[:3]
+    client: docker.DockerClient, log: Log = print, ccsim: Path = CCSIM, roles: Iterable[str] = ("cc", "nc", "walrus")
 ) -> dict[str, Image]:
     """The images of these roles (default: cc, nc, walrus) and what they are built on, building
     only what changed; keys: root, base and the roles.

@@ -7,7 +7,7 @@ import shlex
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from cclab.events import AddressEvent, raw_log, vip_events
 from cclab.keepalived import KeepalivedView
 from cclab.steady import CcLook, Snapshot
 from cclab.timing import Timing, hiera_defaults
-from cclab.topology import Topology, load
+from cclab.topology import Node, Topology, load
 from cclab.waiting import WaitTimeout, wait_until
 
 Log = Callable[[str], None]
@@ -47,6 +47,7 @@ class NodeStatus:
     cc_state: str | None    # the simulator's own state (CCs only)
     holds_vip: bool
     vrrp_state: str | None  # keepalived's last VRRP state (CCs only)
+    cluster: str | None     # CCs and NCs: the cluster they serve
 
 
 def start_nodes(client: docker.DockerClient, topology: Topology, log: Log, boot_timeout: float = nodes.BOOT_TIMEOUT_S
@@ -77,7 +78,7 @@ class Lab:
         self.ncs = [node.name for node in topology.by_role("nc", self.cluster.name)]
         self.vip = str(self.cluster.vip)
         self.clc = Clc({cc: str(topology.node(cc).addresses[topology.public_network]) for cc in self.ccs},
-                       partition=self.cluster.name)
+                       self.cluster.name)
         self.use_cloud_keys(keys or cloudkeys.generate())   # this lab's own cloud key pair, never committed
 
     @classmethod
@@ -322,18 +323,17 @@ class Lab:
             looks = list(pool.map(self.look, self.ccs))
             return Snapshot(at, {v.node: v for v in looks}, walrus.result() if walrus else "")
 
-    def status(self) -> list[NodeStatus]:
+    def status(self, shared: bool = True) -> list[NodeStatus]:
+        """The cluster's nodes, and with `shared` those that serve every cluster (Walrus, the
+        Puppet server)."""
         looks = self.snapshot().ccs
 
-        def one(node: str, role: str) -> NodeStatus:
-            look = looks.get(node)
-            return NodeStatus(node, role, self.container_state(node), look.cc_state if look else None,
-                              bool(look and look.holds_vip), look.keepalived.vrrp_state if look else None)
-        return [one(node.name, node.role) for node in self.topology.nodes
-                if node.cluster in (None, self.cluster.name)]
-
-    def status_dicts(self) -> list[dict[str, Any]]:
-        return [{"cluster": self.cluster.name, **asdict(s)} for s in self.status()]
+        def one(node: Node) -> NodeStatus:
+            look = looks.get(node.name)
+            return NodeStatus(node.name, node.role, self.container_state(node.name), look.cc_state if look else None,
+                              bool(look and look.holds_vip), look.keepalived.vrrp_state if look else None, node.cluster)
+        return [one(node) for node in self.topology.nodes
+                if node.cluster == self.cluster.name or (shared and node.cluster is None)]
 
     def enabled(self) -> list[str]:
         return [cc for cc in self.ccs if self.cc_state(cc) == "ENABLED"]
@@ -367,6 +367,24 @@ class Lab:
             return wait_until(added, timeout, f"the VIP moving to {node}")
         except WaitTimeout as exc:
             raise LabError(f"{exc}; now: {self.summary()}") from None
+
+    def diagnostics(self) -> str:
+        """What an operator would look at on each CC: its state, `ip addr`, keepalived's journal
+        and the last Puppet output."""
+        parts = []
+        for cc in self.ccs:
+            if self.container_state(cc) != "running":
+                parts.append(f"=== {cc}: container {self.container_state(cc)}")
+                continue
+            for title, command in (
+                ("CC state", "ccsim-ctl state"),
+                ("ip addr", "ip -br addr"),
+                ("keepalived journal", "journalctl -u keepalived -b -n 25 --no-pager -o short-precise"),
+                ("last puppet output", f"tail -n 25 {puppet.LAST_OUTPUT}"),
+            ):
+                _, out = nodes.run(self.client, cc, command, timeout=15)
+                parts.append(f"=== {cc}: {title}\n{out.rstrip()}")
+        return "\n".join(parts)
 
     def summary(self) -> str:
         """One line: each CC's container, CC state, keepalived's state and check verdict, the VIP."""

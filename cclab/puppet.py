@@ -67,9 +67,9 @@ def apply(client: docker.DockerClient, node: str, params: dict[str, Any], *extra
     return _run(client, node, ["puppet", "apply", "--detailed-exitcodes", "--color=false", *extra, MANIFEST])
 
 
-def agent(client: docker.DockerClient, node: str, server: str) -> Apply:
+def agent(client: docker.DockerClient, node: str, server: str, *extra: str) -> Apply:
     """`puppet agent --test` (one run, detailed exit codes) against `server`."""
-    return _run(client, node, ["puppet", "agent", "--test", "--color=false", "--server", server])
+    return _run(client, node, ["puppet", "agent", "--test", "--color=false", "--server", server, *extra])
 
 
 def _run(client: docker.DockerClient, node: str, command: list[str]) -> Apply:

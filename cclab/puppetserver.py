@@ -25,16 +25,13 @@ class ServerError(RuntimeError):
 
 def deploy(client: docker.DockerClient, server: str, secrets: Mapping[str, str]) -> None:
     """The production environment from examples/control-repo, the module in its modules/, and
-    `secrets` (path under the environment -> content), root:puppet 0640."""
+    `secrets` (path under the environment -> content)."""
     nodes.check(client, server, ["rm", "-rf", PRODUCTION])
     nodes.copy_dir(client, server, control_repo.ENVIRONMENT, PRODUCTION)
     puppet.install_module(client, server, MODULE)
+    nodes.check(client, server, ["find", PRODUCTION, "-type", "d", "-exec", "chmod", "0755", "{}", "+"])
     for path, content in secrets.items():
-        target = f"{PRODUCTION}/{path}"
-        nodes.put_file(client, server, target, content, mode=0o640)
-        nodes.check(client, server, ["chgrp", "puppet", target])
-    nodes.check(client, server, f"find {PRODUCTION} -type d -exec chmod 0755 {{}} + "
-                f"&& find {PRODUCTION}/secrets -type d -exec chgrp puppet {{}} + -exec chmod 0750 {{}} +")
+        write(client, server, path, content, secret=True)
 
 
 def autosign(client: docker.DockerClient, server: str, certnames: Iterable[str]) -> None:
@@ -58,18 +55,19 @@ def wait_ready(client: docker.DockerClient, server: str, timeout: float = READY_
                       f"(look with `docker exec cclab-{server} journalctl -u puppetserver`)")
 
 
-def edit(client: docker.DockerClient, server: str, path: str, script: str) -> None:
-    """Change a file of the production environment in place (`sed -i SCRIPT`): a commit deployed."""
-    nodes.check(client, server, ["sed", "-i", script, f"{PRODUCTION}/{path}"])
-
-
 def read(client: docker.DockerClient, server: str, path: str) -> str:
     return nodes.check(client, server, ["cat", f"{PRODUCTION}/{path}"])
 
 
-def write(client: docker.DockerClient, server: str, path: str, content: str) -> None:
-    """Replace a file of the production environment (0644): a commit deployed."""
-    nodes.put_file(client, server, f"{PRODUCTION}/{path}", content, mode=0o644)
+def write(client: docker.DockerClient, server: str, path: str, content: str, secret: bool = False) -> None:
+    """Replace a file of the production environment (a commit deployed): 0644, or with `secret`
+    root:puppet 0640 in directories only the server can enter."""
+    target = f"{PRODUCTION}/{path}"
+    nodes.put_file(client, server, target, content, mode=0o640 if secret else 0o644)
+    if secret:
+        top = f"{PRODUCTION}/{path.split('/', 1)[0]}"
+        nodes.check(client, server, f"chgrp puppet {shlex.quote(target)} && find {shlex.quote(top)} -type d "
+                    "-exec chgrp puppet {} + -exec chmod 0750 {} +")
 
 
 def logs_and_reports(client: docker.DockerClient, server: str) -> str:

@@ -219,9 +219,10 @@
 #   host without a restrictive firewall needs nothing.
 # @param pub_dev
 #   The CC's public interface (Eucalyptus' VNET_PUBINTERFACE), where the NCs' traffic leaves;
-#   used with `manage_gateway`. Unset (the default): the interface of the default route (the
-#   `networking.primary` fact); compilation fails when there is none or it is the private
-#   interface. A value given here is used as it is.
+#   used with `manage_gateway`. Unset (the default): the `networking.primary` fact, the
+#   interface of the default route (Facter falls back to the first interface with an address
+#   when there is no default route: set `pub_dev` on such a host); compilation fails when the
+#   fact is missing or names the private interface. A value given here is used as it is.
 # @param nc_network
 #   The NCs' back-end network, as `ADDRESS/PREFIX`, whose traffic is forwarded and masqueraded.
 # @param iptables_preload_path

@@ -226,14 +226,14 @@ def test_a_timestamp_without_expires_never_goes_stale(strict: Sim, signer: wssec
 
 
 def test_the_clc_signs_every_request_and_a_strict_cc_obeys_it(strict: Sim, signer: wssec.Signer) -> None:
-    clc = Clc({"cc1": HOST}, timeout=5, signer=signer)
+    clc = Clc({"cc1": HOST}, "c1", timeout=5, signer=signer)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr("cclab.clc.PORT", strict.port)
         assert clc.converge() == "cc1"
         assert clc.state("cc1") == "ENABLED"
         clc.disable("cc1")
         with pytest.raises(ClcError, match="SOAP header cannot be found"):
-            Clc({"cc1": HOST}, timeout=5).enable("cc1")
+            Clc({"cc1": HOST}, "c1", timeout=5).enable("cc1")
     assert strict.ctl("state") == (0, "DISABLED\n", "")
 
 
