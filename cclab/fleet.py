@@ -23,6 +23,7 @@ from cclab.events import AddressEvent, vip_events
 from cclab.lab import Lab, LabError, start_nodes
 from cclab.steady import Snapshot
 from cclab.topology import FLEET_PATH, Topology, load
+from cclab.waiting import wait_until
 from cclab.walrus import commands
 from cclab.walrus.probe_log import Probe
 
@@ -133,10 +134,13 @@ class Fleet:
             nodes.check(self.client, backup, ["systemctl", "stop", "keepalived"])
         runs = {}
         for cc in order:
-            since = time.time()
             runs[cc] = puppet.agent(self.client, cc, self.server)
-            if procedure == "backup stopped" and cc == holder:   # the holder again, after its outage
-                lab.wait_for_vip(holder, since=since, timeout=30)
+            if procedure == "backup stopped" and cc == holder:
+                # An identity change re-creates the instance: the holder drops the VIP and takes
+                # it back after its master-down timer. Only then may the backup start.
+                time.sleep(lab.timing(holder).master_down + 0.5)
+                wait_until(lambda: lab.look(holder).keepalived.vrrp_state == "MASTER" and lab.holds_vip(holder),
+                           30, f"{holder} holding the VIP again")
         lab.wait_steady()
         return holder, runs
 
