@@ -106,7 +106,7 @@ def sample_processes(lab: Lab, cc: str, stop: threading.Event, seen: list[str]) 
 
 @pytest.mark.parametrize("cc", ["cc1", "cc2"])
 def test_the_process_list_never_shows_the_secrets(lab: Lab, password: str, cc: str) -> None:
-    """Sampled all through a run that rewrites both files and restarts keepalived (validation,
+    """Sampled all through a run that rewrites both files and reloads keepalived (validation,
     the check, keepalived's own command lines)."""
     seen: list[str] = []
     stop = threading.Event()
@@ -115,7 +115,7 @@ def test_the_process_list_never_shows_the_secrets(lab: Lab, password: str, cc: s
     sampler.start()
     try:
         assert puppet.apply(lab.client, cc, lab.class_params(cc, v2(password))).exit_code == 2
-        time.sleep(2)   # keepalived's restart and its first checks
+        time.sleep(2)   # keepalived's reload and its next checks
     finally:
         stop.set()
         sampler.join()
