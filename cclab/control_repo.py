@@ -11,9 +11,9 @@ from typing import Any
 
 import yaml
 
+from cclab.puppet import REPO
 from cclab.topology import Topology, TopologyError, validate
 
-REPO = Path(__file__).resolve().parent.parent
 ENVIRONMENT = REPO / "examples" / "control-repo" / "environments" / "production"
 PREFIX = "eucalyptus_cc_gateway::"
 PASSWORD_LENGTH = 8                 # what VRRP's PASS authentication carries

@@ -63,9 +63,6 @@ class Fleet:
     def ccs(self) -> list[str]:
         return [cc for lab in self.labs.values() for cc in lab.ccs]
 
-    def cluster_of(self, cc: str) -> str:
-        return str(self.topology.node(cc).cluster)
-
     # --- bring-up and teardown --------------------------------------------------------------
 
     def up(self) -> None:
@@ -80,7 +77,7 @@ class Fleet:
         self.log(f"[{self.server}] puppetserver ready ({waited:.0f} s after the nodes)")
         for cc in self.ccs:
             nodes.put_file(self.client, cc, CSR_ATTRIBUTES, yaml.safe_dump(
-                {"extension_requests": {"pp_role": ROLE, "pp_cluster": self.cluster_of(cc)}}), mode=0o644)
+                {"extension_requests": {"pp_role": ROLE, "pp_cluster": self.topology.node(cc).cluster}}), mode=0o644)
         self.first_runs = self.converge()
         with ThreadPoolExecutor(len(self.labs)) as pool:
             self.elected = dict(zip(self.labs, pool.map(lambda lab: lab.elect(), self.labs.values()), strict=True))
