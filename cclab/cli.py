@@ -1,6 +1,6 @@
 """`python -m cclab [--topology FILE] up | status [--json] | failover [--to NODE] [--cluster NAME] | down |
-demo | bench`: a thin CLI over Lab (one cluster) and Fleet (several clusters and a Puppet server:
---topology cclab/fleet.yaml)."""
+demo | bench | vagrant ACTION`: a thin CLI over Lab (one cluster), Fleet (several clusters and a Puppet
+server: --topology cclab/fleet.yaml) and the Vagrant lab's host side (cclab.vagrant)."""
 from __future__ import annotations
 
 import argparse
@@ -10,9 +10,9 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from cclab import bench, demo
+from cclab import bench, demo, vagrant
 from cclab.clc import ClcError
-from cclab.engine import EngineError
+from cclab.engine import EngineError, connect
 from cclab.fleet import Fleet
 from cclab.images import ImageError
 from cclab.lab import Lab, LabError, describe
@@ -51,7 +51,33 @@ def parser() -> argparse.ArgumentParser:
     bench_cmd.add_argument("--keep", action="store_true", help="leave the lab up afterwards")
     demo_cmd = sub.add_parser("demo", help="up, two switches with timings, down")
     demo_cmd.add_argument("--keep", action="store_true", help="leave the lab up afterwards")
+    vagrant_cmd = sub.add_parser("vagrant", help="the Vagrant lab (see the Vagrantfile): its CLC, and the host "
+                                                 "steps its triggers run")
+    vagrant_cmd.add_argument("action", choices=list(VAGRANT_ACTIONS), help="; ".join(
+        f"{name}: {doc}" for name, doc in VAGRANT_ACTIONS.items()))
     return p
+
+
+VAGRANT_ACTIONS = {
+    "elect": "the CLC starts both CCs and enables one",
+    "switch": "the CLC disables the ENABLED CC and enables the other",
+    "prepare": "images, networks and the cloud key pair for the docker provider (before `vagrant up`)",
+    "secrets": "the cloud key pair only (a VM provider's `vagrant up`)",
+    "clean": "networks and host rules, once `vagrant destroy` left no container",
+}
+
+
+def run_vagrant(topology: Topology, action: str) -> None:
+    if action == "elect":
+        vagrant.elect(topology, log)
+    elif action == "switch":
+        vagrant.switch(topology, log)
+    elif action == "secrets":
+        vagrant.write_secrets(log)
+    elif action == "prepare":
+        vagrant.prepare(connect(), topology, log)
+    elif action == "clean":
+        vagrant.clean(connect(), log)
 
 
 def run_bench(lab: Lab, args: argparse.Namespace) -> None:
@@ -95,7 +121,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         topology = load(args.topology)
         fleet = bool(topology.by_role("puppetserver"))
-        if args.command == "up":
+        if args.command == "vagrant":
+            run_vagrant(topology, args.action)
+        elif args.command == "up":
             (Fleet(topology, log=log) if fleet else Lab(topology, log=log)).up()
         elif args.command == "status":
             found = list(clusters(topology).values())

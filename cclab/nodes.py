@@ -24,8 +24,10 @@ import tarfile
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import docker
+import yaml
 from docker.errors import APIError, NotFound
 from docker.models.containers import Container
 from docker.types import IPAMConfig, IPAMPool
@@ -36,12 +38,12 @@ from cclab.topology import Node, Topology
 Log = Callable[[str], None]
 Command = str | Sequence[str]
 
-# What systemd as PID 1 needs here (`--privileged` fails on these machines).
-CAPS = ["NET_ADMIN", "NET_RAW", "SYS_ADMIN"]
-TMPFS = {"/run": "rw,mode=755", "/run/lock": "rw,mode=1777", "/tmp": "rw,exec,mode=1777"}
-CGROUP_MOUNT = {"/sys/fs/cgroup": {"bind": "/sys/fs/cgroup", "mode": "ro"}}
-# Per-role kernel settings; a real CC's init script turns on forwarding (it is the NCs' gateway).
-ROLE_SYSCTLS: dict[str, dict[str, str]] = {"cc": {"net.ipv4.ip_forward": "1"}}
+# What systemd as PID 1 needs here, shared with the Vagrantfile (cclab/container.yaml).
+CONTAINER: dict[str, Any] = yaml.safe_load((Path(__file__).parent / "container.yaml").read_text())
+CAPS: list[str] = CONTAINER["capabilities"]
+TMPFS: dict[str, str] = CONTAINER["tmpfs"]
+CGROUP_MOUNT = {CONTAINER["cgroup"]: {"bind": CONTAINER["cgroup"], "mode": "ro"}}
+ROLE_SYSCTLS: dict[str, dict[str, str]] = CONTAINER["sysctls"]
 BOOT_TIMEOUT_S = 90.0
 # Host side of the same-bridge rules (see the module docstring).
 BRIDGE_NF = Path("/proc/sys/net/bridge/bridge-nf-call-iptables")
@@ -97,22 +99,28 @@ def create_all(
     return containers
 
 
-def create_network(client: docker.DockerClient, name: str, subnet: str, gateway: str) -> None:
-    """An internal bridge network: containers reach each other, nothing leaves the machine."""
+def create_network(client: docker.DockerClient, name: str, subnet: str, gateway: str, internal: bool = True,
+                   labels: Mapping[str, str] | None = None) -> None:
+    """A bridge network whose traffic never leaves the machine: containers reach each other and
+    the host. Internal by default; `internal=False` (a network Docker must publish ports from,
+    such as Vagrant's SSH way in) is fenced off by host rules instead."""
     ipam = IPAMConfig(pool_configs=[IPAMPool(subnet=subnet, gateway=gateway)])
     # A bridge named like the network is easy to find on the host (`tcpdump -i cclab-private`).
     options = {BRIDGE_NAME_OPTION: docker_name(name)} if len(docker_name(name)) <= IFNAMSIZ else {}
     try:
         network = client.networks.create(
-            docker_name(name), driver="bridge", internal=True, ipam=ipam, options=options,
-            labels=dict(LABELS), check_duplicate=True,
+            docker_name(name), driver="bridge", internal=internal, ipam=ipam, options=options,
+            labels={**LABELS, **(labels or {})}, check_duplicate=True,
         )
     except APIError as exc:
         raise NodeError(
             f"cannot create network {docker_name(name)} ({subnet}): {exc.explanation}; "
             "another network may use that subnet (`docker network ls`)"
         ) from exc
-    allow_same_bridge(options.get(BRIDGE_NAME_OPTION) or f"br-{network.id[:12]}")
+    bridge = options.get(BRIDGE_NAME_OPTION) or f"br-{network.id[:12]}"
+    if not internal:
+        fence_bridge(bridge)
+    allow_same_bridge(bridge)
 
 
 def create_node(client: docker.DockerClient, node: Node, image: str) -> Container:
@@ -131,7 +139,7 @@ def create_node(client: docker.DockerClient, node: Node, image: str) -> Containe
             cap_add=CAPS,
             volumes=CGROUP_MOUNT,
             tmpfs=TMPFS,
-            environment={"container": "docker"},
+            environment=CONTAINER["environment"],
             sysctls=ROLE_SYSCTLS.get(node.role, {}),
             network=docker_name(first_net),
             networking_config={docker_name(first_net): endpoint},
@@ -195,6 +203,15 @@ def allow_same_bridge(bridge: str) -> None:
     spec = ["-i", bridge, "-o", bridge, "-m", "comment", "--comment", RULE_COMMENT, "-j", "ACCEPT"]
     if _iptables(["-C", RULE_CHAIN, *spec], check=False) != 0:
         _iptables(["-I", RULE_CHAIN, *spec])
+
+
+def fence_bridge(bridge: str) -> None:
+    """Drop every packet forwarded into or out of `bridge` from or to anywhere else: what an
+    internal network gets from Docker, for a network that cannot be internal."""
+    for direction in (["-i", bridge, "!", "-o", bridge], ["!", "-i", bridge, "-o", bridge]):
+        spec = [*direction, "-m", "comment", "--comment", RULE_COMMENT, "-j", "DROP"]
+        if _iptables(["-C", RULE_CHAIN, *spec], check=False) != 0:
+            _iptables(["-I", RULE_CHAIN, *spec])
 
 
 def remove_bridge_rules(log: Log = print) -> None:

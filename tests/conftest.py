@@ -14,6 +14,12 @@ LAB_SUITES = {"acceptance", "fleet"}
 LAB_TEST_TIMEOUT_S = 900
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--backend", choices=("cclab", "vagrant"), default="cclab",
+                     help="who makes the acceptance suites' lab: cclab (default) or `vagrant up` "
+                          "(the top-level Vagrantfile, docker provider)")
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if LAB_SUITES.intersection(item.path.parts) and item.get_closest_marker("timeout") is None:

@@ -11,17 +11,25 @@ import pytest
 import testinfra
 from fault_matrix import Matrix, lift_faults
 
+from cclab import vagrant
 from cclab.cli import log
 from cclab.engine import docker_name
 from cclab.lab import Lab
+from cclab.vagrant import VagrantLab
 
 KEEP = os.environ.get("CCLAB_KEEP") == "1"
 
 
 @pytest.fixture(scope="session")
-def lab() -> Iterator[Lab]:
-    """The running lab. Missing Docker is an error with its reason, never a skip."""
-    the_lab = Lab.from_file(log=log)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.config.getoption("--backend"))
+
+
+@pytest.fixture(scope="session")
+def lab(backend: str) -> Iterator[Lab]:
+    """The running lab, made by cclab or by `vagrant up` (--backend). Missing Docker is an error
+    with its reason, never a skip."""
+    the_lab = (VagrantLab if backend == "vagrant" else Lab).from_file(log=log)
     the_lab.up()
     yield the_lab
     if KEEP:
@@ -46,5 +54,12 @@ def matrix(lab: Lab, steady: str) -> Iterator[Matrix]:
 
 
 @pytest.fixture(scope="session")
-def hosts(lab: Lab) -> dict[str, testinfra.host.Host]:
-    return {node.name: testinfra.get_host(f"docker://{docker_name(node.name)}") for node in lab.topology.nodes}
+def hosts(lab: Lab, backend: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, testinfra.host.Host]:
+    """testinfra's view of each node: `docker exec`, or for the Vagrant lab SSH as `vagrant ssh`
+    does (its ssh-config, the vagrant user, sudo)."""
+    names = [node.name for node in lab.topology.nodes]
+    if backend != "vagrant":
+        return {name: testinfra.get_host(f"docker://{docker_name(name)}") for name in names}
+    config = tmp_path_factory.mktemp("vagrant") / "ssh-config"
+    config.write_text(vagrant.ssh_config())
+    return {name: testinfra.get_host(f"ssh://{name}", ssh_config=str(config), sudo=True) for name in names}
