@@ -4,7 +4,7 @@ PY := .venv/bin/python
 SHELL := /bin/bash
 PUPPET_FILES := manifests functions types
 
-.PHONY: demo test lint spec unit acceptance bench reference bootstrap docker clean
+.PHONY: demo test lint spec unit acceptance vagrant bench reference bootstrap docker clean
 
 demo: docker
 	$(PY) -m cclab demo
@@ -21,7 +21,7 @@ lint: bootstrap
 	puppet parser validate $(shell find $(PUPPET_FILES) -name '*.pp')
 	for t in templates/*.epp; do puppet epp validate "$$t" || exit 1; done
 	puppet-lint --relative --fail-on-warnings $(PUPPET_FILES)
-	shellcheck files/keepalived-config-test scripts/bootstrap .ci/run
+	shellcheck files/keepalived-config-test scripts/bootstrap .ci/run vagrant/host vagrant/provision-vm.sh vagrant/validate
 	$(PY) -m json.tool metadata.json >/dev/null
 	$(PY) -m ruff check cclab tests
 	@echo "lint: all checks passed"
@@ -32,11 +32,20 @@ spec: bootstrap
 unit: bootstrap
 	$(PY) -m pytest tests/unit
 
-# One lab at a time (the fleet's bring-up removes what any lab left): the one-cluster lab's suites,
-# then the fleet's; both run even when the first fails, and either failing fails the target.
+# One lab at a time (each bring-up removes what any lab left): the one-cluster lab's suites, the
+# fleet's, then the Vagrant lab's; all run even when one fails, and any failing fails the target.
 acceptance: docker
-	$(PY) -m pytest tests/acceptance; one=$$?; $(PY) -m pytest tests/fleet; fleet=$$?; \
-	  [ $$one -eq 0 ] && [ $$fleet -eq 0 ]
+	$(PY) -m pytest tests/acceptance; one=$$?; \
+	  $(PY) -m pytest tests/fleet; fleet=$$?; \
+	  $(MAKE) -s vagrant; vagrant=$$?; \
+	  [ $$one -eq 0 ] && [ $$fleet -eq 0 ] && [ $$vagrant -eq 0 ]
+
+# The Vagrantfile: every provider's definition validated, then the docker provider's lab up, the
+# VIP and gateway suites and its own tests run on it (tests/acceptance/test_vagrant.py), destroyed.
+VAGRANT_SUITES := tests/acceptance/test_vip.py tests/acceptance/test_gateway.py tests/acceptance/test_vagrant.py
+vagrant: docker
+	vagrant/validate
+	$(PY) -m pytest --backend=vagrant $(VAGRANT_SUITES)
 
 bench: docker
 	$(PY) -m cclab bench

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import docker
 import yaml
@@ -96,7 +97,7 @@ def write_secrets(log: Log = print) -> None:
     descriptor = os.open(CLOUD_SECRETS, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w") as out:
         yaml.safe_dump(data, out, default_style="|")
-    log(f"wrote the lab's cloud key pair to {CLOUD_SECRETS.relative_to(REPO)} (0600, ignored by git)")
+    log(f"wrote the lab's cloud key pair to {CLOUD_SECRETS} (0600, ignored by git)")
 
 
 def read_secrets() -> cloudkeys.CloudKeys:
@@ -104,7 +105,7 @@ def read_secrets() -> cloudkeys.CloudKeys:
         data = yaml.safe_load(CLOUD_SECRETS.read_text())
         return cloudkeys.CloudKeys(data[CLOUD_CERT_KEY], data[CLOUD_PK_KEY])
     except (OSError, KeyError, TypeError, yaml.YAMLError):
-        raise VagrantError(f"no cloud key pair in {CLOUD_SECRETS.relative_to(REPO)}: `vagrant up` makes it") from None
+        raise VagrantError(f"no cloud key pair in {CLOUD_SECRETS}: `vagrant up` makes it") from None
 
 
 def clc(topology: Topology) -> Clc:
@@ -175,13 +176,19 @@ def ssh_config() -> str:
 class VagrantLab(Lab):
     """The one-cluster lab brought up and destroyed by Vagrant (docker provider)."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.output: list[str] = []          # every line Vagrant printed, for the secrets test
+        self.took: dict[str, float] = {}      # "up", "destroy": seconds
+
     def up(self, overrides: object = None) -> None:
         if overrides:
             raise VagrantError("the Vagrant lab takes its parameters from its Hiera data, not overrides")
         start = time.monotonic()
         nodes.remove_all(self.client, self.log)      # what an earlier lab left (label cclab=1)
         self.vagrant("up", "--provider=docker", timeout=UP_TIMEOUT_S)
-        self.log(f"vagrant up: done in {time.monotonic() - start:.1f} s")
+        self.took["up"] = time.monotonic() - start
+        self.log(f"vagrant up: done in {self.took['up']:.1f} s")
         self.use_cloud_keys(read_secrets())
         self.elect(start)
 
@@ -197,7 +204,8 @@ class VagrantLab(Lab):
         self.save_events()
         start = time.monotonic()
         self.vagrant("destroy", "-f", timeout=DESTROY_TIMEOUT_S)
-        self.log(f"vagrant destroy: done in {time.monotonic() - start:.1f} s")
+        self.took["destroy"] = time.monotonic() - start
+        self.log(f"vagrant destroy: done in {self.took['destroy']:.1f} s")
         left = [c.name for c in self.client.containers.list(all=True, filters={"label": LABEL_FILTER})]
         left += [n.name for n in self.client.networks.list(filters={"label": LABEL_FILTER})]
         if left:
@@ -209,6 +217,7 @@ class VagrantLab(Lab):
         with subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                               env={**os.environ, "VAGRANT_NO_COLOR": "1"}) as process:
             for line in process.stdout or ():
+                self.output.append(line)
                 self.log(f"[vagrant] {line.rstrip()}")
             code = process.wait()
         if code == 124:

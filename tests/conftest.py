@@ -5,6 +5,7 @@ own), and a failed test's report with what an operator would look at on every CC
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -18,6 +19,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--backend", choices=("cclab", "vagrant"), default="cclab",
                      help="who makes the acceptance suites' lab: cclab (default) or `vagrant up` "
                           "(the top-level Vagrantfile, docker provider)")
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """The Vagrant lab's own tests (test_vagrant*.py) run only on it."""
+    if collection_path.name.startswith("test_vagrant") and config.getoption("--backend") != "vagrant":
+        return True
+    return None
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
