@@ -23,7 +23,7 @@ from cclab import cloudkeys, images, nodes, puppet
 from cclab.ccsim.wssec import Signer
 from cclab.clc import Clc
 from cclab.engine import LABEL_FILTER, LABEL_KEY, docker_name
-from cclab.lab import REPO, Lab, LabError
+from cclab.lab import REPO, REPORTS, Lab, LabError
 from cclab.topology import Topology
 from cclab.waiting import WaitTimeout, wait_until
 
@@ -206,6 +206,9 @@ class VagrantLab(Lab):
         self.vagrant("destroy", "-f", timeout=DESTROY_TIMEOUT_S)
         self.took["destroy"] = time.monotonic() - start
         self.log(f"vagrant destroy: done in {self.took['destroy']:.1f} s")
+        REPORTS.mkdir(parents=True, exist_ok=True)
+        (REPORTS / "vagrant-lab.txt").write_text("".join(f"vagrant {step}: {seconds:.1f} s\n"
+                                                         for step, seconds in self.took.items()))
         left = [c.name for c in self.client.containers.list(all=True, filters={"label": LABEL_FILTER})]
         left += [n.name for n in self.client.networks.list(filters={"label": LABEL_FILTER})]
         if left:

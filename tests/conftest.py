@@ -22,8 +22,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
-    """The Vagrant lab's own tests (test_vagrant*.py) run only on it."""
-    if collection_path.name.startswith("test_vagrant") and config.getoption("--backend") != "vagrant":
+    """The Vagrant lab's own acceptance tests (acceptance/test_vagrant.py) run only on it."""
+    if collection_path.parts[-2:] == ("acceptance", "test_vagrant.py") and config.getoption("--backend") != "vagrant":
         return True
     return None
 
