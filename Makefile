@@ -41,8 +41,8 @@ acceptance: docker
 	  [ $$one -eq 0 ] && [ $$fleet -eq 0 ] && [ $$vagrant -eq 0 ]
 
 # The Vagrantfile: every provider's definition validated, then the docker provider's lab up, the
-# VIP and gateway suites and its own tests run on it (tests/acceptance/test_vagrant.py), destroyed.
-VAGRANT_SUITES := tests/acceptance/test_vip.py tests/acceptance/test_gateway.py tests/acceptance/test_vagrant.py
+# VIP and gateway suites and its own tests run on it (tests/acceptance/test_vagrant_lab.py), destroyed.
+VAGRANT_SUITES := tests/acceptance/test_vip.py tests/acceptance/test_gateway.py tests/acceptance/test_vagrant_lab.py
 vagrant: docker
 	vagrant/validate
 	$(PY) -m pytest --backend=vagrant $(VAGRANT_SUITES)

@@ -7,6 +7,7 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
@@ -25,6 +26,18 @@ from cclab.topology import Topology, TopologyError, load
 def log(message: str) -> None:
     sys.stdout.write(f"cclab: {message}\n")     # one write: lines from parallel steps stay whole
     sys.stdout.flush()
+
+
+# `python -m cclab vagrant ACTION`: what it does, and how.
+VAGRANT_ACTIONS: dict[str, tuple[str, Callable[[Topology], object]]] = {
+    "elect": ("the CLC starts both CCs and enables one", lambda topology: vagrant.elect(topology, log)),
+    "switch": ("the CLC disables the ENABLED CC and enables the other", lambda topology: vagrant.switch(topology, log)),
+    "prepare": ("images, networks and the cloud key pair for the docker provider (before `vagrant up`)",
+                lambda topology: vagrant.prepare(connect(), topology, log)),
+    "secrets": ("the cloud key pair only (a VM provider's `vagrant up`)", lambda _: vagrant.write_secrets(log)),
+    "clean": ("networks, host rules and the key pair, once `vagrant destroy` left no container",
+              lambda _: vagrant.clean(connect(), log)),
+}
 
 
 def parser() -> argparse.ArgumentParser:
@@ -54,30 +67,8 @@ def parser() -> argparse.ArgumentParser:
     vagrant_cmd = sub.add_parser("vagrant", help="the Vagrant lab (see the Vagrantfile): its CLC, and the host "
                                                  "steps its triggers run")
     vagrant_cmd.add_argument("action", choices=list(VAGRANT_ACTIONS), help="; ".join(
-        f"{name}: {doc}" for name, doc in VAGRANT_ACTIONS.items()))
+        f"{name}: {doc}" for name, (doc, _) in VAGRANT_ACTIONS.items()))
     return p
-
-
-VAGRANT_ACTIONS = {
-    "elect": "the CLC starts both CCs and enables one",
-    "switch": "the CLC disables the ENABLED CC and enables the other",
-    "prepare": "images, networks and the cloud key pair for the docker provider (before `vagrant up`)",
-    "secrets": "the cloud key pair only (a VM provider's `vagrant up`)",
-    "clean": "networks and host rules, once `vagrant destroy` left no container",
-}
-
-
-def run_vagrant(topology: Topology, action: str) -> None:
-    if action == "elect":
-        vagrant.elect(topology, log)
-    elif action == "switch":
-        vagrant.switch(topology, log)
-    elif action == "secrets":
-        vagrant.write_secrets(log)
-    elif action == "prepare":
-        vagrant.prepare(connect(), topology, log)
-    elif action == "clean":
-        vagrant.clean(connect(), log)
 
 
 def run_bench(lab: Lab, args: argparse.Namespace) -> None:
@@ -122,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         topology = load(args.topology)
         fleet = bool(topology.by_role("puppetserver"))
         if args.command == "vagrant":
-            run_vagrant(topology, args.action)
+            VAGRANT_ACTIONS[args.action][1](topology)
         elif args.command == "up":
             (Fleet(topology, log=log) if fleet else Lab(topology, log=log)).up()
         elif args.command == "status":

@@ -30,6 +30,7 @@ import docker
 import yaml
 from docker.errors import APIError, NotFound
 from docker.models.containers import Container
+from docker.models.networks import Network
 from docker.types import IPAMConfig, IPAMPool
 
 from cclab.engine import LABEL_FILTER, LABELS, docker_name
@@ -117,8 +118,16 @@ def create_network(client: docker.DockerClient, name: str, subnet: str, gateway:
             f"cannot create network {docker_name(name)} ({subnet}): {exc.explanation}; "
             "another network may use that subnet (`docker network ls`)"
         ) from exc
-    bridge = options.get(BRIDGE_NAME_OPTION) or f"br-{network.id[:12]}"
-    if not internal:
+    guard_network(network)
+
+
+def guard_network(network: Network) -> None:
+    """The host rules a lab network needs (idempotent; they do not survive a host reboot, the
+    network does): traffic that stays on its bridge passes, and a network that is not internal
+    is fenced like one."""
+    network.reload()
+    bridge = network.attrs["Options"].get(BRIDGE_NAME_OPTION) or f"br-{network.id[:12]}"
+    if not network.attrs["Internal"]:
         fence_bridge(bridge)
     allow_same_bridge(bridge)
 
@@ -214,16 +223,20 @@ def fence_bridge(bridge: str) -> None:
             _iptables(["-I", RULE_CHAIN, *spec])
 
 
-def remove_bridge_rules(log: Log = print) -> None:
-    """Delete every DOCKER-USER rule the lab added (marked with the cclab=1 comment)."""
+def bridge_rules() -> list[list[str]]:
+    """The DOCKER-USER rules the lab added (marked with the cclab=1 comment), as rule specs."""
     if shutil.which("iptables") is None:
-        return
+        return []
     listing = subprocess.run(["iptables", "-w", "-S", RULE_CHAIN], capture_output=True, text=True)
-    for line in listing.stdout.splitlines():
-        words = shlex.split(line)
-        if words[:2] == ["-A", RULE_CHAIN] and RULE_COMMENT in words:
-            _iptables(["-D", RULE_CHAIN, *words[2:]])
-            log(f"removed host rule: {shlex.join(words[2:])}")
+    rules = [shlex.split(line) for line in listing.stdout.splitlines()]
+    return [words[2:] for words in rules if words[:2] == ["-A", RULE_CHAIN] and RULE_COMMENT in words]
+
+
+def remove_bridge_rules(log: Log = print) -> None:
+    """Delete every DOCKER-USER rule the lab added."""
+    for spec in bridge_rules():
+        _iptables(["-D", RULE_CHAIN, *spec])
+        log(f"removed host rule: {shlex.join(spec)}")
 
 
 def _bridge_nf_on() -> bool:

@@ -3,18 +3,19 @@
 Vagrant cannot build the lab's images nor make networks the way the lab needs them, so the
 Vagrantfile's triggers call `python -m cclab vagrant prepare` before a machine comes up and
 `python -m cclab vagrant clean` after one is destroyed. VagrantLab is the same Lab with its
-nodes made by `vagrant up`: the acceptance suites run against it unchanged.
+nodes made by `vagrant up`: the VIP and gateway suites run against it unchanged (the others
+change the module's parameters, which this lab takes from its Hiera data only).
 """
 from __future__ import annotations
 
 import fcntl
 import os
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import docker
 import yaml
@@ -23,7 +24,7 @@ from cclab import cloudkeys, images, nodes, puppet
 from cclab.ccsim.wssec import Signer
 from cclab.clc import Clc
 from cclab.engine import LABEL_FILTER, LABEL_KEY, docker_name
-from cclab.lab import REPO, REPORTS, Lab, LabError
+from cclab.lab import REPO, REPORTS, Lab, LabError, Overrides
 from cclab.topology import Topology
 from cclab.waiting import WaitTimeout, wait_until
 
@@ -79,24 +80,29 @@ def make_networks(client: docker.DockerClient, topology: Topology, log: Log = pr
     """The topology's networks (internal, as the lab makes them) and the management network."""
     wanted = [(n.name, str(n.subnet), str(n.gateway), True) for n in topology.networks]
     wanted.append((MANAGEMENT, MANAGEMENT_SUBNET, MANAGEMENT_GATEWAY, False))
-    existing = {n.name for n in client.networks.list()}
+    existing = {n.name: n for n in client.networks.list(filters={"label": LABEL_FILTER})}
     for name, subnet, gateway, internal in wanted:
-        if docker_name(name) not in existing:
-            nodes.create_network(client, name, subnet, gateway, internal=internal, labels={VAGRANT_LABEL: "1"})
-            log(f"network {docker_name(name)} {subnet}" + ("" if internal else " (fenced: SSH from this host only)"))
+        if docker_name(name) in existing:
+            nodes.guard_network(existing[docker_name(name)])
+            continue
+        nodes.create_network(client, name, subnet, gateway, internal=internal, labels={VAGRANT_LABEL: "1"})
+        log(f"network {docker_name(name)} {subnet}" + ("" if internal else " (fenced: SSH from this host only)"))
 
 
 def write_secrets(log: Log = print) -> None:
     """A cloud key pair for the lab, as Hiera data of the puppet provisioner's environment: the
-    module's `cloud_pk` and the certificate each CC checks the CLC's signatures with (0600)."""
-    if CLOUD_SECRETS.exists():
-        return
-    keys = cloudkeys.generate()
-    SECRETS.mkdir(mode=0o700, exist_ok=True)
-    data = {CLOUD_PK_KEY: keys.private_key_pem, CLOUD_CERT_KEY: keys.certificate_pem}
-    descriptor = os.open(CLOUD_SECRETS, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w") as out:
-        yaml.safe_dump(data, out, default_style="|")
+    module's `cloud_pk` and the certificate each CC checks the CLC's signatures with (0600).
+    Made once per lab (`clean` removes it with the lab's last container)."""
+    with _locked(REPO / ".vagrant" / "cclab-secrets.lock"):
+        if CLOUD_SECRETS.exists():
+            return
+        keys = cloudkeys.generate()
+        SECRETS.mkdir(mode=0o700, exist_ok=True)
+        data = {CLOUD_PK_KEY: keys.private_key_pem, CLOUD_CERT_KEY: keys.certificate_pem}
+        descriptor, temporary = tempfile.mkstemp(dir=SECRETS, prefix=".cloud.")   # 0600
+        with os.fdopen(descriptor, "w") as out:
+            yaml.safe_dump(data, out, default_style="|")
+        os.replace(temporary, CLOUD_SECRETS)     # whole or not at all
     log(f"wrote the lab's cloud key pair to {CLOUD_SECRETS} (0600, ignored by git)")
 
 
@@ -141,12 +147,14 @@ def switch(topology: Topology, log: Log = print) -> str:
 
 
 def clean(client: docker.DockerClient, log: Log = print) -> None:
-    """After `vagrant destroy`: once no lab container is left, the networks and host rules go too."""
+    """After `vagrant destroy`: once no lab container is left, the networks, host rules and the
+    lab's cloud key pair go too (the next lab makes its own)."""
     left = client.containers.list(all=True, filters={"label": LABEL_FILTER})
     if left:
         log(f"keeping the lab's networks: {', '.join(c.name for c in left)} still there")
         return
     nodes.remove_all(client, log)
+    CLOUD_SECRETS.unlink(missing_ok=True)
 
 
 def _refuse_a_cclab_lab(client: docker.DockerClient) -> None:
@@ -173,46 +181,64 @@ def ssh_config() -> str:
     return done.stdout
 
 
+def refuse(overrides: Overrides) -> None:
+    if overrides:
+        raise VagrantError("the Vagrant lab takes its parameters from its Hiera data, not overrides")
+
+
 class VagrantLab(Lab):
     """The one-cluster lab brought up and destroyed by Vagrant (docker provider)."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, topology: Topology, client: docker.DockerClient | None = None, log: Log = print,
+                 cluster: str | None = None, keys: cloudkeys.CloudKeys | None = None) -> None:
+        super().__init__(topology, client, log, cluster, keys)
         self.output: list[str] = []          # every line Vagrant printed, for the secrets test
         self.took: dict[str, float] = {}      # "up", "destroy": seconds
 
-    def up(self, overrides: object = None) -> None:
-        if overrides:
-            raise VagrantError("the Vagrant lab takes its parameters from its Hiera data, not overrides")
+    def up(self, overrides: Overrides = None) -> None:
+        """`vagrant up` and the CLC's election; what a failed bring-up made is destroyed."""
+        refuse(overrides)
         start = time.monotonic()
         nodes.remove_all(self.client, self.log)      # what an earlier lab left (label cclab=1)
-        self.vagrant("up", "--provider=docker", timeout=UP_TIMEOUT_S)
-        self.took["up"] = time.monotonic() - start
-        self.log(f"vagrant up: done in {self.took['up']:.1f} s")
-        self.use_cloud_keys(read_secrets())
-        self.elect(start)
+        try:
+            self.vagrant("up", "--provider=docker", timeout=UP_TIMEOUT_S)
+            self.took["up"] = time.monotonic() - start
+            self.log(f"vagrant up: done in {self.took['up']:.1f} s")
+            self.use_cloud_keys(read_secrets())
+            self.elect(start)
+        except BaseException:
+            self.log("the Vagrant lab did not come up: destroying what it made")
+            self.destroy()
+            raise
 
-    def configure(self, overrides: object = None) -> dict[str, tuple[puppet.Apply, puppet.Apply]]:
+    def configure(self, overrides: Overrides = None) -> dict[str, tuple[puppet.Apply, puppet.Apply]]:
         """Puppet again on both CCs, the way this lab applies it: `vagrant provision` (the module's
         provisioner). The runs' output is Vagrant's, shown as progress; none is returned."""
-        if overrides:
-            raise VagrantError("the Vagrant lab takes its parameters from its Hiera data, not overrides")
+        refuse(overrides)
         self.vagrant("provision", *self.ccs, "--provision-with", "module", timeout=UP_TIMEOUT_S)
         return {}
 
     def down(self) -> None:
-        self.save_events()
-        start = time.monotonic()
-        self.vagrant("destroy", "-f", timeout=DESTROY_TIMEOUT_S)
-        self.took["destroy"] = time.monotonic() - start
-        self.log(f"vagrant destroy: done in {self.took['destroy']:.1f} s")
+        """Keep the CCs' address events, `vagrant destroy -f` (whatever happened before), and
+        check that nothing of the lab is left: containers, networks, host rules."""
+        try:
+            self.save_events()
+        finally:
+            self.destroy()
         REPORTS.mkdir(parents=True, exist_ok=True)
         (REPORTS / "vagrant-lab.txt").write_text("".join(f"vagrant {step}: {seconds:.1f} s\n"
                                                          for step, seconds in self.took.items()))
         left = [c.name for c in self.client.containers.list(all=True, filters={"label": LABEL_FILTER})]
         left += [n.name for n in self.client.networks.list(filters={"label": LABEL_FILTER})]
+        left += [" ".join(spec) for spec in nodes.bridge_rules()]
         if left:
             raise VagrantError(f"`vagrant destroy -f` left {', '.join(left)} behind")
+
+    def destroy(self) -> None:
+        start = time.monotonic()
+        self.vagrant("destroy", "-f", timeout=DESTROY_TIMEOUT_S)
+        self.took["destroy"] = time.monotonic() - start
+        self.log(f"vagrant destroy: done in {self.took['destroy']:.1f} s")
 
     def vagrant(self, *args: str, timeout: float) -> None:
         """Run `vagrant ARGS` in the repository, its output shown line by line as progress."""

@@ -22,10 +22,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
-    """The Vagrant lab's own acceptance tests (acceptance/test_vagrant.py) run only on it."""
-    if collection_path.parts[-2:] == ("acceptance", "test_vagrant.py") and config.getoption("--backend") != "vagrant":
-        return True
-    return None
+    """The Vagrant lab's own acceptance tests (acceptance/test_vagrant_lab.py) run only on it."""
+    own = collection_path.parts[-2:] == ("acceptance", "test_vagrant_lab.py")
+    return True if own and config.getoption("--backend") != "vagrant" else None
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -17,9 +17,11 @@ fi
 
 packages() {   # the role's own packages (its Dockerfile's), with the Debian names
     case $role in
-        cc) echo puppet puppet-module-puppetlabs-stdlib keepalived iptables curl python3-lxml python3-cryptography openssl ;;
+        cc) echo puppet puppet-module-puppetlabs-stdlib keepalived iptables curl \
+                 python3-lxml python3-cryptography openssl ;;
         nc) echo curl ;;
         walrus) echo ;;
+        *) echo "provision-vm.sh: no role $role (cc, nc or walrus)" >&2; exit 2 ;;
     esac
 }
 
@@ -30,6 +32,7 @@ if command -v apt-get >/dev/null; then
     apt-get install -y -q --no-install-recommends iproute2 iputils-ping procps python3 tcpdump $(packages)
     if [ "$role" = cc ]; then   # EL7, where CCs run, has the legacy iptables (see the cc Dockerfile)
         update-alternatives --set iptables /usr/sbin/iptables-legacy
+        update-alternatives --set ip6tables /usr/sbin/ip6tables-legacy
         systemctl disable --now puppet.service 2>/dev/null || true
     fi
 else   # an EL box (CCLAB_BOX): Puppet from Puppet's own repository, stdlib from the Forge
@@ -39,8 +42,15 @@ else   # an EL box (CCLAB_BOX): Puppet from Puppet's own repository, stdlib from
     if [ "$role" = cc ]; then
         yum install -y -q puppet-agent keepalived iptables python3-lxml python3-cryptography openssl
         ln -sf /opt/puppetlabs/bin/puppet /usr/bin/puppet
-        puppet module install puppetlabs-stdlib
+        # Where the lab environment's modulepath ends ($basemodulepath), in metadata.json's range.
+        puppet module install puppetlabs-stdlib --target-dir /etc/puppetlabs/code/modules \
+            --version '>= 8.0.0 < 10.0.0'
     fi
+fi
+# The lab's Python (the simulated CC, the NC's probe, Walrus) needs 3.8: EL7 and EL8 have 3.6.
+if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 8))'; then
+    echo "provision-vm.sh: $(python3 -V 2>&1) is too old for the lab's services: use an EL9 box" >&2
+    exit 1
 fi
 
 case $role in
@@ -49,7 +59,7 @@ case $role in
         printf 'CC_PORT="8774"\n' > /etc/eucalyptus/eucalyptus.conf
         printf -- '-----BEGIN CERTIFICATE-----\ncclab stand-in for cluster-cert.pem\n-----END CERTIFICATE-----\n' \
             > /var/lib/eucalyptus/keys/cluster-cert.pem
-        cp -r /vagrant/cclab/ccsim /opt/ccsim/ccsim
+        cp -rT /vagrant/cclab/ccsim /opt/ccsim/ccsim
         sh "$images/cc/install-ccsim.sh"
         install -m 0644 "$images/cc/cclab-address-monitor.service" /etc/systemd/system/
         systemctl enable --now cclab-address-monitor.service eucalyptus-cc.service

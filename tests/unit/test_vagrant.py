@@ -23,7 +23,9 @@ def test_the_hiera_data_is_the_topologys_cluster() -> None:
     data = yaml.safe_load((vagrant.ENVIRONMENT / "data" / "common.yaml").read_text())
     params = {key.removeprefix(PREFIX): value for key, value in data.items()}
     topology = load()
-    for cc in topology.by_role("cc", topology.clusters[0].name):
+    ccs = topology.by_role("cc", topology.clusters[0].name)
+    assert len(ccs) == 2
+    for cc in ccs:
         assert params == topology.module_params(cc)
 
 
@@ -35,8 +37,8 @@ def dockerfile_packages(role: str) -> set[str]:
 
 @pytest.mark.parametrize("role", ["cc", "nc", "walrus"])
 def test_a_vm_gets_the_packages_of_its_roles_image(role: str) -> None:
-    script = (REPO / "vagrant" / "provision-vm.sh").read_text()
-    listed = re.search(rf"^\s+{role}\) echo ?(.*) ;;$", script, re.MULTILINE)
+    script = (REPO / "vagrant" / "provision-vm.sh").read_text().replace("\\\n", " ")
+    listed = re.search(rf"^\s+{role}\) echo ?(.*?) ;;$", script, re.MULTILINE)
     assert listed is not None, f"provision-vm.sh has no package list for {role}"
     assert set(listed.group(1).split()) == dockerfile_packages(role)
 

@@ -41,8 +41,9 @@ def test_the_clc_switch_on_the_command_line_moves_the_vip(lab: Lab, steady: str)
     assert f"disabled {steady}, enabled {lab.peer(steady)}" in done.stdout
     lab.wait_for_vip(lab.peer(steady), since=at, timeout=lab.timing().switch + MARGIN_S)
     assert lab.wait_steady().holder == lab.peer(steady)
-    status = run(sys.executable, "-m", "cclab", "status")
-    assert f"{lab.peer(steady)} " in status.stdout and "holds VIP" in status.stdout, status.stdout
+    status = run(sys.executable, "-m", "cclab", "status").stdout.splitlines()
+    holding = [line.split()[0] for line in status if line.endswith("holds VIP")]
+    assert holding == [lab.peer(steady)], status
 
 
 def test_the_puppet_provisioner_converged_a_second_run_changes_nothing(lab: Lab) -> None:
@@ -73,10 +74,22 @@ def test_lab_networks_are_internal_and_the_ssh_network_is_fenced(lab: Lab) -> No
     assert ["-A", nodes.RULE_CHAIN, "-i", bridge, "!", "-o", bridge, *tail] in rules, listing
     assert ["-A", nodes.RULE_CHAIN, "!", "-i", bridge, "-o", bridge, *tail] in rules, listing
 
-def test_every_address_on_the_lab_networks_is_the_labs(lab: Lab) -> None:
-    ours = {str(address) for node in lab.topology.nodes for address in node.addresses.values()}
+def test_every_address_on_each_network_is_the_labs_for_that_network(lab: Lab) -> None:
+    expected = {docker_name(network.name): {str(node.addresses[network.name]) for node in lab.topology.nodes
+                                            if network.name in node.addresses}
+                for network in lab.topology.networks}
     management = ipaddress.ip_network(vagrant.MANAGEMENT_SUBNET)
-    for name in [docker_name(n.name) for n in lab.topology.networks] + [docker_name(vagrant.MANAGEMENT)]:
+    for name in [*expected, docker_name(vagrant.MANAGEMENT)]:
         for endpoint in lab.client.networks.get(name).attrs["Containers"].values():
             address = endpoint["IPv4Address"].split("/")[0]
-            assert address in ours or ipaddress.ip_address(address) in management, (name, endpoint["Name"])
+            allowed = address in expected[name] if name in expected else ipaddress.ip_address(address) in management
+            assert allowed, (name, endpoint["Name"], address)
+
+
+def test_the_containers_run_as_the_labs_do_never_privileged(lab: Lab) -> None:
+    made = lab.client.containers.list(filters={"label": vagrant.VAGRANT_LABEL})
+    assert sorted(c.labels["cclab.node"] for c in made) == sorted(n.name for n in lab.topology.nodes)
+    for container in made:
+        host = container.attrs["HostConfig"]
+        assert host["Privileged"] is False, container.name
+        assert {cap.removeprefix("CAP_") for cap in host["CapAdd"]} == set(nodes.CAPS), container.name
