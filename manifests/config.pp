@@ -6,11 +6,6 @@
 class eucalyptus_cc_gateway::config {
   assert_private()
 
-  $vip = $eucalyptus_cc_gateway::vip ? {
-    /\// => $eucalyptus_cc_gateway::vip,
-    default => "${eucalyptus_cc_gateway::vip}/32",
-  }
-
   # The check ends within check_timeout + 2 s at worst: the shipped client gives up after
   # check_timeout, `timeout` stands 1 s behind it and SIGKILLs 1 s after that (CCclient_full,
   # which has no timeout of its own, gets check_timeout and the kill 1 s later). keepalived must
@@ -33,7 +28,7 @@ class eucalyptus_cc_gateway::config {
       'advert_int'              => $eucalyptus_cc_gateway::advert_int,
       'vrrp_version'            => $eucalyptus_cc_gateway::vrrp_version,
       'auth_pass'               => $eucalyptus_cc_gateway::auth_pass.then |$p| { $p.unwrap },
-      'vip'                     => $vip,
+      'vip'                     => $eucalyptus_cc_gateway::vip_cidr,
       'unicast_src_ip'          => $eucalyptus_cc_gateway::effective_unicast_src_ip,
       'unicast_peers'           => $eucalyptus_cc_gateway::effective_unicast_peers,
       'notification_email'      => $eucalyptus_cc_gateway::notification_email,

@@ -176,8 +176,9 @@
 # @param service_enable
 #   Start keepalived at boot.
 # @param restart_on_failure
-#   A systemd drop-in that restarts keepalived 1 s after it crashes or is killed (the stock
-#   units leave it down, with the VIP still on the interface).
+#   systemd restarts keepalived 1 s after it crashes or is killed (the stock units leave it
+#   down). Either way the module's drop-in has systemd remove the VIP that a killed keepalived
+#   leaves on `priv_dev` as soon as the unit is seen dead, so the NCs never have two holders.
 # @param config_change_action
 #   What a changed keepalived.conf does to keepalived. `reload` (the default):
 #   `systemctl reload` (SIGHUP). keepalived keeps its VRRP state and carries the check's result
@@ -364,6 +365,12 @@ class eucalyptus_cc_gateway (
     $cluster = eucalyptus_cc_gateway::cluster_unicast($cluster_addresses, $bindings)
     $effective_unicast_src_ip = $cluster['src_ip']
     $effective_unicast_peers = $cluster['peers']
+  }
+
+  # The VIP as keepalived and `ip` take it: an address gets /32.
+  $vip_cidr = $vip ? {
+    /\// => $vip,
+    default => "${vip}/32",
   }
 
   if $priv_dev {

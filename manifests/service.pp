@@ -15,22 +15,25 @@ class eucalyptus_cc_gateway::service {
       'reload'  => "/bin/systemctl reload ${service}",
       'restart' => undef,
     }
-    if $eucalyptus_cc_gateway::restart_on_failure {
-      # Debian's and EL's units leave a crashed keepalived down (and its VIP stale on the interface).
-      file { "/etc/systemd/system/${service}.service.d":
-        ensure => directory,
-        owner  => 'root',
-        group  => 'root',
-        mode   => '0755',
-      }
-      file { "/etc/systemd/system/${service}.service.d/eucalyptus_cc_gateway.conf":
-        ensure  => file,
-        owner   => 'root',
-        group   => 'root',
-        mode    => '0644',
-        content => "# Managed by Puppet (eucalyptus_cc_gateway).\n[Service]\nRestart=on-failure\nRestartSec=1\n",
-        notify  => Service[$service],
-      }
+    # The unit's drop-in: systemd restarts a crashed keepalived (`restart_on_failure`), and a
+    # keepalived that dies without stopping (SIGKILL, a crash) does not leave the VIP behind.
+    file { "/etc/systemd/system/${service}.service.d":
+      ensure => directory,
+      owner  => 'root',
+      group  => 'root',
+      mode   => '0755',
+    }
+    file { "/etc/systemd/system/${service}.service.d/eucalyptus_cc_gateway.conf":
+      ensure  => file,
+      owner   => 'root',
+      group   => 'root',
+      mode    => '0644',
+      content => epp('eucalyptus_cc_gateway/keepalived-dropin.conf.epp', {
+          'restart_on_failure' => $eucalyptus_cc_gateway::restart_on_failure,
+          'vip'                => $eucalyptus_cc_gateway::vip_cidr,
+          'priv_dev'           => $eucalyptus_cc_gateway::effective_priv_dev,
+      }),
+      notify  => Service[$service],
     }
     service { $service:
       ensure  => $eucalyptus_cc_gateway::service_ensure,

@@ -43,11 +43,11 @@ describe 'eucalyptus_cc_gateway' do
       context "with config_change_action => #{action}" do
         let(:params) { EucalyptusSpec::MINIMAL_PARAMS.merge('config_change_action' => action) }
 
-        it 'puts nothing in the unit\'s drop-in directory but the restart_on_failure drop-in' do
+        it 'puts nothing in the unit\'s drop-in directory but the module\'s own drop-in' do
           managed = catalogue.resources.select { |r| r.type == 'File' && r.title.start_with?(dropin_dir) }.map(&:title)
           expect(managed).to contain_exactly(dropin_dir, "#{dropin_dir}/eucalyptus_cc_gateway.conf")
           is_expected.to contain_file("#{dropin_dir}/eucalyptus_cc_gateway.conf")
-            .with_content("# Managed by Puppet (eucalyptus_cc_gateway).\n[Service]\nRestart=on-failure\nRestartSec=1\n")
+            .with_content(%r{\A# Managed by Puppet \(eucalyptus_cc_gateway\)\.\n\[Service\]\nRestart=on-failure\nRestartSec=1\n})
         end
       end
     end

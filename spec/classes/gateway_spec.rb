@@ -87,12 +87,28 @@ describe 'eucalyptus_cc_gateway' do
     it 'has systemd restart a crashed keepalived' do
       is_expected.to contain_file(dropin).with(content: %r{^Restart=on-failure$}).that_notifies('Service[keepalived]')
     end
+
+    it 'has systemd drop the VIP a killed keepalived leaves on priv_dev, whatever the delete finds' do
+      is_expected.to contain_file(dropin).with_content(
+        %r{^ExecStopPost=/bin/sh -c '/sbin/ip -4 addr del #{Regexp.escape(params['vip'])}/32 dev #{params['priv_dev']} 2>/dev/null \|\| true'$},
+      )
+    end
+  end
+
+  context 'with a VIP that carries its prefix' do
+    let(:params) { EucalyptusSpec::MINIMAL_PARAMS.merge('vip' => '10.231.45.50/24') }
+
+    it 'drops exactly that address' do
+      is_expected.to contain_file(dropin).with_content(%r{addr del 10\.231\.45\.50/24 dev })
+    end
   end
 
   context 'with restart_on_failure false' do
     let(:params) { EucalyptusSpec::MINIMAL_PARAMS.merge('restart_on_failure' => false) }
 
-    it { is_expected.not_to contain_file(dropin) }
+    it 'leaves restarts to the unit, and still drops a killed keepalived\'s VIP' do
+      is_expected.to contain_file(dropin).without_content(%r{^Restart}).with_content(%r{^ExecStopPost=})
+    end
   end
 end
 
