@@ -4,12 +4,18 @@ PY := .venv/bin/python
 SHELL := /bin/bash
 PUPPET_FILES := manifests functions types
 
-.PHONY: demo test lint spec unit acceptance vagrant bench reference bootstrap docker clean
+.PHONY: demo test checks lint spec unit images acceptance vagrant bench reference bootstrap docker clean
 
 demo: docker
 	$(PY) -m cclab demo
 
-test: lint spec unit acceptance
+# After lint, the three independent steps at once (rspec, the unit tests, the lab images), then
+# the labs one at a time.
+test: lint
+	$(MAKE) -j3 --output-sync=target checks
+	$(MAKE) acceptance
+
+checks: spec unit images
 
 bootstrap:
 	@scripts/bootstrap
@@ -46,6 +52,10 @@ VAGRANT_SUITES := tests/acceptance/test_vip.py tests/acceptance/test_gateway.py 
 vagrant: docker
 	vagrant/validate
 	$(PY) -m pytest --backend=vagrant $(VAGRANT_SUITES)
+
+# Every image the labs run (built once, reused by tag): the role images and the Vagrant boxes.
+images: docker
+	$(PY) -m cclab images
 
 bench: docker
 	$(PY) -m cclab bench

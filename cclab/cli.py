@@ -1,5 +1,5 @@
 """`python -m cclab [--topology FILE] up | status [--json] | failover [--to NODE] [--cluster NAME] | down |
-demo | bench | vagrant ACTION`: a thin CLI over Lab (one cluster), Fleet (several clusters and a Puppet
+images | demo | bench | vagrant ACTION`: a thin CLI over Lab (one cluster), Fleet (several clusters and a Puppet
 server: --topology cclab/fleet.yaml) and the Vagrant lab's host side (cclab.vagrant)."""
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
-from cclab import bench, demo, vagrant
+from cclab import bench, demo, images, vagrant
 from cclab.clc import ClcError
 from cclab.engine import EngineError, connect
 from cclab.fleet import Fleet
@@ -53,6 +53,7 @@ def parser() -> argparse.ArgumentParser:
     failover.add_argument("--to", metavar="NODE", help="the CC to enable (default: the other one)")
     failover.add_argument("--cluster", metavar="NAME", help="the cluster to switch (in a fleet: required)")
     sub.add_parser("down", help="remove every container and network the lab created")
+    sub.add_parser("images", help="build every image the labs run: the role images and the Vagrant boxes")
     bench_cmd = sub.add_parser("bench", help="failover benchmark: every scenario x configuration, N cycles")
     bench_cmd.add_argument("--cycles", type=int, default=10)
     bench_cmd.add_argument("--quick", action="store_true",
@@ -112,7 +113,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         topology = load(args.topology)
         fleet = bool(topology.by_role("puppetserver"))
-        if args.command == "vagrant":
+        if args.command == "images":
+            client = connect()
+            images.build_all(client, log, roles=images.ROLES)
+            vagrant.build_boxes(client, log)
+        elif args.command == "vagrant":
             VAGRANT_ACTIONS[args.action][1](topology)
         elif args.command == "up":
             (Fleet(topology, log=log) if fleet else Lab(topology, log=log)).up()
