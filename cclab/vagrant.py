@@ -30,7 +30,6 @@ from cclab.waiting import WaitTimeout, wait_until
 
 Log = Callable[[str], None]
 
-VAGRANTFILE = REPO / "Vagrantfile"
 ENVIRONMENT = REPO / "vagrant" / "environments" / "lab"   # the puppet provisioner's environment
 SECRETS = ENVIRONMENT / "secrets"                          # made here, ignored by git
 CLOUD_SECRETS = SECRETS / "cloud.yaml"
