@@ -115,8 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         fleet = bool(topology.by_role("puppetserver"))
         if args.command == "images":
             client = connect()
-            images.build_all(client, log, roles=images.ROLES)
-            vagrant.build_boxes(client, log)
+            vagrant.build_boxes(client, log, images.build_all(client, log, roles=images.ROLES))
         elif args.command == "vagrant":
             VAGRANT_ACTIONS[args.action][1](topology)
         elif args.command == "up":

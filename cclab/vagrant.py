@@ -9,11 +9,12 @@ change the module's parameters, which this lab takes from its Hiera data only).
 from __future__ import annotations
 
 import fcntl
+import ipaddress
 import os
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -37,7 +38,7 @@ CLOUD_SECRETS = SECRETS / "cloud.yaml"
 # provider cannot publish a port from an internal network, so this one is fenced instead.
 MANAGEMENT = "vagrant"
 MANAGEMENT_SUBNET = "10.231.47.0/24"
-MANAGEMENT_GATEWAY = "10.231.47.1"
+MANAGEMENT_GATEWAY = str(ipaddress.ip_network(MANAGEMENT_SUBNET)[1])   # .1, as on every lab network
 # What the Vagrantfile marks its containers with, besides cclab=1.
 VAGRANT_LABEL = f"{LABEL_KEY}.vagrant"
 BOX_ROLES = ("cc", "nc", "walrus")
@@ -66,9 +67,10 @@ def prepare(client: docker.DockerClient, topology: Topology, log: Log = print) -
         write_secrets(log)
 
 
-def build_boxes(client: docker.DockerClient, log: Log = print) -> None:
-    """The lab's role images with the Vagrant layer on top, tagged box(role)."""
-    built = images.build_all(client, log, roles=BOX_ROLES)
+def build_boxes(client: docker.DockerClient, log: Log = print,
+                built: Mapping[str, images.Image] | None = None) -> None:
+    """The lab's role images (`built`, else built here) with the Vagrant layer on top, tagged box(role)."""
+    built = built or images.build_all(client, log, roles=BOX_ROLES)
     for role in BOX_ROLES:
         layer = images.build(client, "vagrant", built[role], log, extras={})
         repository, _, tag = box(role).partition(":")
