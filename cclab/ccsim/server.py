@@ -22,12 +22,14 @@ import argparse
 import ipaddress
 import os
 import signal
+import socket
 import sys
 import threading
 import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 from .addresses import local_ipv4
 from .faults import FaultSpec, FaultSpecError
@@ -52,6 +54,10 @@ from .states import DEFAULT_VERSION, ClusterController
 from .wssec import WsSecError, cloud_cert_path, verify
 
 POLL_SECONDS = 0.1          # control files are re-read this often
+# The CC's Apache (eucalyptus-cluster's httpd-cc.conf): HTTP/1.1 keep-alive on, an idle kept-alive
+# connection closed after 30 s, and at most 100 requests on one connection (Apache's defaults).
+KEEPALIVE_TIMEOUT_S = 30.0
+MAX_KEEPALIVE_REQUESTS = 100
 TICK_SECONDS = 1.0          # the CC's monitor loop runs its self-check this often
 _WAIT_STEP = 0.05           # granularity of hang and slow waits
 GARBAGE = b"<?xml version='1.0'?>\n<soapenv:Envelope><oops>this is not </xml>\n"
@@ -66,17 +72,26 @@ def make_handler(live: LiveCC, stopping: threading.Event, log: Log,
     class Handler(BaseHTTPRequestHandler):
         server_version = "ccsim"
         sys_version = ""
+        protocol_version = "HTTP/1.1"
+        timeout = KEEPALIVE_TIMEOUT_S
+        served = 0
 
         def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
             started = time.monotonic()
+            self.served += 1
+            if self.served >= MAX_KEEPALIVE_REQUESTS:
+                self.close_connection = True
             if self.path.split("?", 1)[0] != SERVICE_PATH:
+                self.close_connection = True    # its body is left unread
                 self._plain(404, "no such service\n", started)
                 return
             body = self._body()
             if body is None:
+                self.close_connection = True    # the unread body would be read as the next request
                 self._plain(411, "a Content-Length is required\n", started)
                 return
             if not self._hold_while_hung():
+                self.close_connection = True
                 log(f"{self.client_address[0]} - dropped (hang, shutting down)")
                 return
             if _kind(live.fault) == "garbage":
@@ -136,6 +151,8 @@ def make_handler(live: LiveCC, stopping: threading.Event, log: Log,
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(payload)))
+                if self.close_connection:
+                    self.send_header("Connection", "close")
                 self.end_headers()
                 self.wfile.write(payload)
             except OSError as exc:             # the client gave up (e.g. its own timeout)
@@ -189,12 +206,42 @@ def _summary(response: Message, live: LiveCC) -> str:
     return f"return={result} state={live.state.value}"
 
 
+class _Server(ThreadingHTTPServer):
+    """Tracks its open connections, so that closing it drops the kept-alive ones too: a CC that
+    stops listening (its httpd gone) answers no one, not even an old connection."""
+    daemon_threads = True                       # hung requests must not block a stop
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
+        super().__init__(address, handler)
+        self._connections: set[socket.socket] = set()
+        self._lock = threading.Lock()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._lock:
+            self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def drop_connections(self) -> None:
+        with self._lock:
+            connections = list(self._connections)
+        for connection in connections:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass                            # already closed by its client
+
+
 class Listener:
     """The listening socket, which the `refuse` fault closes and its clearing re-opens."""
 
     def __init__(self, bind: str, port: int, handler: type[BaseHTTPRequestHandler]) -> None:
         self._bind, self.port, self._handler = bind, port, handler
-        self._server: ThreadingHTTPServer | None = None
+        self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
     @property
@@ -202,8 +249,7 @@ class Listener:
         return self._server is not None
 
     def open(self) -> None:
-        server = ThreadingHTTPServer((self._bind, self.port), self._handler)
-        server.daemon_threads = True            # hung requests must not block a stop
+        server = _Server((self._bind, self.port), self._handler)
         self.port = server.server_address[1]    # --port 0: keep the one the kernel chose
         self._server = server
         self._thread = threading.Thread(target=server.serve_forever, args=(POLL_SECONDS,),
@@ -215,6 +261,7 @@ class Listener:
         if server is not None:
             server.shutdown()
             server.server_close()
+            server.drop_connections()
         if self._thread is not None:
             self._thread.join()
             self._thread = None

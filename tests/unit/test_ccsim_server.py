@@ -233,6 +233,37 @@ def test_refuse_closes_the_listening_socket_and_clearing_reopens_it(sim: Sim) ->
     assert sim.call(describe()).return_value is True
 
 
+def _post(connection: http.client.HTTPConnection) -> http.client.HTTPResponse:
+    connection.request("POST", "/axis2/services/EucalyptusCC", encode(describe()),
+                       {"SOAPAction": '"EucalyptusCC#DescribeServices"', "Content-Type": "text/xml"})
+    answer = connection.getresponse()
+    answer.read()
+    return answer
+
+
+def test_a_connection_is_kept_alive_for_100_requests_as_the_ccs_apache_does(sim: Sim) -> None:
+    connection = http.client.HTTPConnection(HOST, sim.port, timeout=5)
+    first = _post(connection)
+    sock = connection.sock
+    answers = [first] + [_post(connection) for _ in range(98)]
+    assert connection.sock is sock and all(a.status == 200 and not a.will_close for a in answers)
+    last = _post(connection)                            # the 100th: answered, then closed
+    assert (last.status, last.getheader("Connection"), last.will_close) == (200, "close", True)
+    assert _post(connection).status == 200 and connection.sock is not sock   # a new connection
+    connection.close()
+
+
+def test_refuse_drops_kept_alive_connections_too(sim: Sim) -> None:
+    connection = http.client.HTTPConnection(HOST, sim.port, timeout=5)
+    assert _post(connection).status == 200
+    assert sim.ctl("fault", "refuse") == (0, "", "")
+    sock = connection.sock
+    sock.settimeout(5)
+    assert sock.recv(1) == b""                          # closed by the CC, not left to answer
+    connection.close()
+    assert sim.ctl("fault", "clear") == (0, "", "")
+
+
 def test_slow_delays_every_answer(sim: Sim) -> None:
     assert sim.ctl("fault", "slow", "0.5") == (0, "", "")
     assert sim.state()["fault"] == "slow 0.5"  # type: ignore[index]
