@@ -26,7 +26,8 @@ client = load_client()
 URI = "http://10.231.45.11:8774/axis2/services/EucalyptusCC"
 CC1 = ServiceId(partition="c1", type="cluster", name="cc1_c1", uris=(URI,))
 PREFIX = b"eucalyptus-cc-state: "
-USAGE = b"usage: eucalyptus-cc-state [--keys-dir DIR] [--timeout SECONDS] HOST:PORT\n"
+USAGE = (b"usage: eucalyptus-cc-state [--keys-dir DIR] [--timeout SECONDS] [--watch FILE [--interval SECONDS]] "
+         b"HOST:PORT\n")
 
 
 @pytest.fixture(scope="module")
