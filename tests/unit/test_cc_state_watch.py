@@ -295,7 +295,7 @@ def test_a_late_answer_is_never_taken_for_the_next_poll(cc: KeptAliveCC, start, 
     cc.wait_requests(6)
     assert watcher.log[1:] == [f"NOT ENABLED: timed out waiting for an answer from {cc.url} (limit 0.3 s)"]
     assert (run_dir / STATE).read_bytes() == b"0\n"
-    assert cc.connections == len(cc.requests)           # a fresh connection after each timeout
+    assert len(cc.requests) <= cc.connections <= len(cc.requests) + 1    # a fresh one after each timeout
 
 
 def test_a_refused_connection_is_0_at_once(cc: KeptAliveCC, start, keys: Keys) -> None:
@@ -365,8 +365,8 @@ def test_the_signed_request_is_reused_for_resign_s_then_made_anew(cc: KeptAliveC
         else:
             runs.append([request])
     assert len(runs) == len({request.body for request in cc.requests}) >= 3   # each body in one stretch
-    for run in runs[1:-1]:
-        assert 0.3 < run[-1].at - run[0].at < 0.5 + 0.3 and len(run) >= 4
+    for run in runs[1:-1]:                                   # about RESIGN_S - INTERVAL each
+        assert 0.2 < run[-1].at - run[0].at < 0.5 + 0.5 and len(run) >= 3
     assert watcher.log == [startup_line(cc, watcher), enabled(cc)]    # every signature verified
 
 
