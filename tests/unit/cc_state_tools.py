@@ -1,6 +1,8 @@
-"""Shared by the eucalyptus-cc-state tests: the client file, test keys, a canned CC, xmlsec1."""
+"""Shared by the eucalyptus-cc-state tests: the client file, test keys, a canned CC, xmlsec1, a Python 3.6."""
 from __future__ import annotations
 
+import glob
+import os
 import shutil
 import socket
 import subprocess
@@ -13,6 +15,8 @@ from importlib.util import module_from_spec, spec_from_loader
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIENT = ROOT / "files/eucalyptus-cc-state"
@@ -131,6 +135,26 @@ def run_client(*args: str, python: str = sys.executable, env: dict[str, str] | N
     """The client as its own process, as the check script runs it."""
     return subprocess.run([python, str(CLIENT), *args], env=env, cwd=cwd, capture_output=True,
                           timeout=timeout, check=False)
+
+
+def python36() -> str:
+    """A Python 3.6 interpreter: $CC_STATE_PYTHON36, else pyenv's, else python3.6 on PATH."""
+    if os.environ.get("CC_STATE_PYTHON36"):
+        return os.environ["CC_STATE_PYTHON36"]
+    roots = [os.environ.get("PYENV_ROOT", ""), str(Path.home() / ".pyenv"), "/root/.pyenv"]
+    try:
+        roots.insert(0, subprocess.run(["pyenv", "root"], capture_output=True, text=True, timeout=10).stdout.strip())
+    except OSError:
+        pass
+    for root in filter(None, roots):
+        found = sorted(glob.glob(f"{root}/versions/3.6*/bin/python3.6"))
+        if found:
+            return found[-1]
+    found_on_path = shutil.which("python3.6")
+    if found_on_path:
+        return found_on_path
+    pytest.fail("no Python 3.6 interpreter (EL7's python3, the client's floor): install it with pyenv "
+                "(pyenv install 3.6.15) or set CC_STATE_PYTHON36 to one")
 
 
 def xmlsec1_verify(document: Path, cert: Path) -> subprocess.CompletedProcess[str]:

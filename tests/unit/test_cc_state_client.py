@@ -3,7 +3,6 @@ every case (CCclient_full's status lines, or one line saying why) and exit codes
 canned CC on 127.0.0.1; that it runs on Python 3.6 and writes no file."""
 from __future__ import annotations
 
-import glob
 import io
 import os
 import shutil
@@ -18,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cc_state_tools import CLIENT, HOST, Canned, Keys, free_port, load_client, make_keys, run_client
+from cc_state_tools import CLIENT, HOST, Canned, Keys, free_port, load_client, make_keys, python36, run_client
 
 from cclab.ccsim import client as standin
 from cclab.ccsim.soap import Fault, Message, ServiceId, ServiceStatus, encode, encode_fault
@@ -27,7 +26,8 @@ client = load_client()
 URI = "http://10.231.45.11:8774/axis2/services/EucalyptusCC"
 CC1 = ServiceId(partition="c1", type="cluster", name="cc1_c1", uris=(URI,))
 PREFIX = b"eucalyptus-cc-state: "
-USAGE = b"usage: eucalyptus-cc-state [--keys-dir DIR] [--timeout SECONDS] HOST:PORT\n"
+USAGE = (b"usage: eucalyptus-cc-state [--keys-dir DIR] [--timeout SECONDS] [--watch FILE [--interval SECONDS]] "
+         b"HOST:PORT\n")
 
 
 @pytest.fixture(scope="module")
@@ -359,26 +359,6 @@ def test_it_is_an_executable_python3_script(keys: Keys, cc: Canned) -> None:
     cc.body = answer(*STATUSES["enabled"])
     done = subprocess.run([str(CLIENT), "--keys-dir", str(keys.dir), cc.endpoint], capture_output=True, timeout=30)
     assert (done.returncode, done.stdout, done.stderr) == (0, ask(cc.endpoint, keys.dir)[1], b"")
-
-
-def python36() -> str:
-    """A Python 3.6 interpreter: $CC_STATE_PYTHON36, else pyenv's, else python3.6 on PATH."""
-    if os.environ.get("CC_STATE_PYTHON36"):
-        return os.environ["CC_STATE_PYTHON36"]
-    roots = [os.environ.get("PYENV_ROOT", ""), str(Path.home() / ".pyenv"), "/root/.pyenv"]
-    try:
-        roots.insert(0, subprocess.run(["pyenv", "root"], capture_output=True, text=True, timeout=10).stdout.strip())
-    except OSError:
-        pass
-    for root in filter(None, roots):
-        found = sorted(glob.glob(f"{root}/versions/3.6*/bin/python3.6"))
-        if found:
-            return found[-1]
-    found_on_path = shutil.which("python3.6")
-    if found_on_path:
-        return found_on_path
-    pytest.fail("no Python 3.6 interpreter (EL7's python3, the client's floor): install it with pyenv "
-                "(pyenv install 3.6.15) or set CC_STATE_PYTHON36 to one")
 
 
 def test_it_runs_unchanged_on_python_3_6(keys: Keys, cc: Canned) -> None:
