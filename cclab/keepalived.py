@@ -10,20 +10,25 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-CHECK_NAME = "cc_enabled"   # the vrrp_script in templates/keepalived.conf.epp
+CHECK_NAME = "cc_enabled"   # the vrrp_script, or the track_file, in templates/keepalived.conf.epp
+CONFIG = "/etc/keepalived/keepalived.conf"
+WATCH_FILE = "/run/eucalyptus-cc-gateway/cc-enabled"   # the state watcher's, which keepalived tracks
 
 # Prints STOPPED, or one line per event of the current run: state=MASTER|BACKUP|FAULT and
-# check=<verdict>.
+# check=<verdict>; then, where keepalived tracks the watcher's file, file=<its value>.
 READ = (
     "systemctl is-active --quiet keepalived || { echo STOPPED; exit 0; }; "
     "journalctl _SYSTEMD_INVOCATION_ID=$(systemctl show -p InvocationID --value keepalived) "
     "-o cat --no-pager | sed -n -E "
     "-e 's/.*Entering (MASTER|BACKUP|FAULT) STATE.*/state=\\1/p' "
     f"-e 's/.*VRRP_Script\\({CHECK_NAME}\\) (succeeded|failed|timed_out).*/check=\\1/p' "
-    f"-e 's/.*VRRP_Script\\({CHECK_NAME}\\) considered (successful|unsuccessful) on reload.*/check=\\1/p'"
+    f"-e 's/.*VRRP_Script\\({CHECK_NAME}\\) considered (successful|unsuccessful) on reload.*/check=\\1/p'; "
+    f"if grep -q '^track_file {CHECK_NAME} ' {CONFIG}; then echo file=$(cat {WATCH_FILE} 2>/dev/null || echo none); fi"
 )
-# keepalived logs a verdict only when it changes: a check that ran past its timeout (a frozen
-# node, thawed) fails as "timed_out"; a reload re-states the verdict as "considered ...".
+# keepalived logs a script's verdict only when it changes: a check that ran past its timeout (a
+# frozen node, thawed) fails as "timed_out"; a reload re-states the verdict as "considered ...".
+# A track_file's value is logged nowhere: keepalived re-reads the file on every change (inotify),
+# so the file's content is its verdict.
 PASSING = ("succeeded", "successful")
 
 
@@ -45,7 +50,9 @@ def parse(output: str) -> KeepalivedView:
         return KeepalivedView(False, "STOPPED", None)
     states = [line.removeprefix("state=") for line in lines if line.startswith("state=")]
     checks = [line.removeprefix("check=") for line in lines if line.startswith("check=")]
-    return KeepalivedView(True, states[-1] if states else "INIT", checks[-1] in PASSING if checks else None)
+    files = [line.removeprefix("file=") for line in lines if line.startswith("file=")]
+    verdict = (files[-1] == "1") if files else (checks[-1] in PASSING if checks else None)
+    return KeepalivedView(True, states[-1] if states else "INIT", verdict)
 
 
 PRIORITY_CHANGE = re.compile(r"Changing effective priority from (\d+) to (\d+)")

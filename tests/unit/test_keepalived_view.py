@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -21,8 +22,9 @@ VRRP_Script(cc_enabled) succeeded
 
 
 def read_journal(text: str) -> KeepalivedView:
-    """READ's filter (everything after journalctl) run on `text`, then parsed."""
+    """READ's filter (everything after journalctl, before the track file's part) run on `text`, then parsed."""
     _, _, sed = keepalived.READ.partition("--no-pager | ")
+    sed, _, _ = sed.partition("; if grep")
     out = subprocess.run(["sh", "-c", sed], input=text, capture_output=True, text=True, check=True).stdout
     return keepalived.parse(out)
 
@@ -56,6 +58,23 @@ def test_a_fresh_run_has_no_state_and_no_verdict_yet() -> None:
 
 def test_other_scripts_are_not_the_cc_check() -> None:
     assert read_journal("VRRP_Script(other_check) succeeded\n").check_passes is None
+
+
+@pytest.mark.parametrize(("value", "passes"), [("1", True), ("0", False), ("none", False)])
+def test_with_the_watcher_the_tracked_files_value_is_the_verdict(value: str, passes: bool) -> None:
+    assert keepalived.parse(f"state=MASTER\nfile={value}\n") == KeepalivedView(True, "MASTER", passes)
+
+
+def test_the_tracked_file_is_read_only_where_keepalived_tracks_it(tmp_path: Path) -> None:
+    config, state = tmp_path / "keepalived.conf", tmp_path / "cc-enabled"
+    _, _, tail = keepalived.READ.partition("; if grep")
+    tail = "if grep" + tail.replace(keepalived.CONFIG, str(config)).replace(keepalived.WATCH_FILE, str(state))
+    config.write_text("vrrp_script cc_enabled {\n}\n")
+    assert subprocess.run(["sh", "-c", tail], capture_output=True, text=True).stdout == ""
+    config.write_text('track_file cc_enabled {\n  file "x"\n}\n')
+    assert subprocess.run(["sh", "-c", tail], capture_output=True, text=True).stdout == "file=none\n"
+    state.write_text("1\n")
+    assert subprocess.run(["sh", "-c", tail], capture_output=True, text=True).stdout == "file=1\n"
 
 
 def test_stopped_keepalived() -> None:
