@@ -267,6 +267,15 @@
 #   fact is missing or names the private interface. A value given here is used as it is.
 # @param nc_network
 #   The NCs' back-end network, as `ADDRESS/PREFIX`, whose traffic is forwarded and masqueraded.
+# @param nat_backstop
+#   With `manage_gateway`, masquerade the NCs' traffic from an nftables table of the module's own
+#   as well (`table ip eucalyptus_cc_gateway`, a nat chain at priority 110, after iptables' nat
+#   at 100, so that the CC's own rules decide first), which the CC never flushes. A CC that is not
+#   ENABLED flushes iptables' nat table about once a second and reloads iptables-preload a moment
+#   later: a connection an NC opens in between would otherwise leave un-NATed for its whole life.
+#   The rules script loads it (when Puppet or keepalived's `notify_master` runs it) and
+#   `manage_package` installs `nftables`. Default true; false on EL7, whose kernel (3.10) cannot
+#   register an nftables nat chain next to iptables' nat table.
 # @param iptables_preload_path
 #   The file the CC reloads its rules from, written with `manage_gateway` or `manage_firewall`;
 #   default `${eucalyptus_home}/var/run/eucalyptus/net/iptables-preload`. (Eucalyptus 3.2.1 and
@@ -329,6 +338,7 @@ class eucalyptus_cc_gateway (
   Boolean $validate_config,
   Stdlib::Unixpath $keepalived_path,
   Boolean $manage_gateway,
+  Boolean $nat_backstop,
   Boolean $manage_firewall,
   Eucalyptus_cc_gateway::Scriptpath $gateway_script_path,
   Boolean $manage_selinux,
@@ -458,6 +468,8 @@ class eucalyptus_cc_gateway (
 
   # iptables-preload and the rules script serve both the gateway rules and the VRRP rule.
   $manage_iptables = $manage_gateway or $manage_firewall
+  # The NAT backstop (an nftables table the CC never flushes) serves the gateway alone.
+  $manage_nat_backstop = $manage_gateway and $nat_backstop
 
   # The file the watcher writes and keepalived tracks (check_method => 'watcher'): 1 while the
   # local CC is ENABLED, else 0. Under /run: it must never outlive a boot.

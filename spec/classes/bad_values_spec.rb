@@ -124,6 +124,7 @@ describe 'eucalyptus_cc_gateway' do
     ['down_timer_adverts 0', { 'down_timer_adverts' => 0 }, %r{'down_timer_adverts'}],
     ['down_timer_adverts 101', { 'down_timer_adverts' => 101 }, %r{'down_timer_adverts'}],
     ['down_timer_adverts not whole', { 'down_timer_adverts' => 4.5 }, %r{'down_timer_adverts'}],
+    ['nat_backstop not a Boolean', { 'nat_backstop' => 'yes' }, %r{'nat_backstop'}],
     ['manage_selinux not a Boolean', { 'manage_selinux' => 'yes' }, %r{'manage_selinux'}],
     ['selinux_packages not an Array', { 'selinux_packages' => 'policycoreutils-python-utils' }, %r{'selinux_packages'}],
     ['selinux_packages with an empty name', { 'selinux_packages' => [''] }, %r{'selinux_packages'}],

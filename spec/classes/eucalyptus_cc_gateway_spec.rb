@@ -198,6 +198,7 @@ describe 'eucalyptus_cc_gateway' do
       'validate_config' => true,
       'keepalived_path' => '/opt/keepalived/sbin/keepalived',
       'manage_gateway' => true,
+      'nat_backstop' => false,
       'pub_dev' => 'eth2',
       'nc_network' => '10.231.45.0/24',
       'iptables_preload_path' => '/etc/eucalyptus/iptables-preload',

@@ -20,19 +20,20 @@ describe 'eucalyptus_cc_gateway' do
     catalogue.resource('Class', 'Eucalyptus_cc_gateway')[name.to_sym]
   end
 
-  # What each OS's keepalived takes: [check_method, down_timer_adverts, advert_int].
-  # EL7: keepalived 1.3.5 (neither track_file nor down_timer_adverts); Ubuntu 20.04: 2.0.19 (no
-  # top-level track_file, no down_timer_adverts); EL8 and Debian 11: 2.1.5 (track_file, no
+  # What each OS's keepalived takes: [check_method, down_timer_adverts, advert_int], and its
+  # kernel: nat_backstop. EL7: keepalived 1.3.5 (neither track_file nor down_timer_adverts),
+  # kernel 3.10 (no nftables nat chain beside iptables'); Ubuntu 20.04: 2.0.19 (no top-level
+  # track_file, no down_timer_adverts); EL8 and Debian 11: 2.1.5 (track_file, no
   # down_timer_adverts); the others: 2.2.4 and later (both).
   per_os = {
-    'centos-7-x86_64' => ['script', nil, 0.1],
-    'redhat-7-x86_64' => ['script', nil, 0.1],
-    'rocky-8-x86_64' => ['watcher', nil, 0.1],
-    'rocky-9-x86_64' => ['watcher', 6, 0.05],
-    'debian-11-x86_64' => ['watcher', nil, 0.1],
-    'debian-12-x86_64' => ['watcher', 6, 0.05],
-    'ubuntu-20.04-x86_64' => ['script', nil, 0.1],
-    'ubuntu-22.04-x86_64' => ['watcher', 6, 0.05],
+    'centos-7-x86_64' => ['script', nil, 0.1, false],
+    'redhat-7-x86_64' => ['script', nil, 0.1, false],
+    'rocky-8-x86_64' => ['watcher', nil, 0.1, true],
+    'rocky-9-x86_64' => ['watcher', 6, 0.05, true],
+    'debian-11-x86_64' => ['watcher', nil, 0.1, true],
+    'debian-12-x86_64' => ['watcher', 6, 0.05, true],
+    'ubuntu-20.04-x86_64' => ['script', nil, 0.1, true],
+    'ubuntu-22.04-x86_64' => ['watcher', 6, 0.05, true],
   }
 
   it 'the table above names every supported OS' do
@@ -40,7 +41,7 @@ describe 'eucalyptus_cc_gateway' do
   end
 
   EucalyptusSpec.supported_os_facts.each do |os, os_facts|
-    method, adverts, advert_int = per_os.fetch(os)
+    method, adverts, advert_int, backstop = per_os.fetch(os)
 
     context "on #{os}, by default" do
       let(:facts) { os_facts }
@@ -49,10 +50,11 @@ describe 'eucalyptus_cc_gateway' do
 
       it { is_expected.to compile.with_all_deps }
 
-      it "takes check_method #{method}, down_timer_adverts #{adverts.inspect} and advert_int #{advert_int} from the data" do
+      it "takes check_method #{method}, down_timer_adverts #{adverts.inspect}, advert_int #{advert_int}, nat_backstop #{backstop} from the data" do
         expect(class_param('check_method')).to eq(method)
         expect(class_param('down_timer_adverts')).to eq(adverts)
         expect(class_param('advert_int')).to eq(advert_int)
+        expect(class_param('nat_backstop')).to eq(backstop)
       end
 
       it 'writes down_timer_adverts only where keepalived knows it' do
