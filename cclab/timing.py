@@ -36,18 +36,21 @@ class Timing:
     check_fall: int
     check_timeout: float
     advert_int: float
+    down_timer_adverts: int = 3
 
     @classmethod
     def of(cls, params: Mapping[str, Any]) -> Timing:
         """The timing for these class parameters, the module's Hiera defaults filling the gaps."""
         merged = {**hiera_defaults(), **params}
         return cls(float(merged["check_interval"]), int(merged["check_rise"]), int(merged["check_fall"]),
-                   float(merged["check_timeout"]), float(merged["advert_int"]))
+                   float(merged["check_timeout"]), float(merged["advert_int"]),
+                   int(merged.get("down_timer_adverts") or 3))
 
     @property
     def master_down(self) -> float:
-        """A backup's wait before it takes over from a silent (or outranked) master: 3 adverts + skew."""
-        return 3 * self.advert_int + self.advert_int
+        """A backup's wait before it takes over from a silent (or outranked) master: 3 adverts (or
+        down_timer_adverts) + skew."""
+        return self.down_timer_adverts * self.advert_int + self.advert_int
 
     @property
     def switch(self) -> float:

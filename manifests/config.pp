@@ -1,5 +1,8 @@
 # @summary Writes keepalived.conf, validated before it replaces the running one.
 #
+# The CC's state reaches keepalived as a `track_file` the watcher writes (`check_method =>
+# 'watcher'`) or as a `vrrp_script` keepalived runs (`check_method => 'script'`).
+#
 # The file holds the VRRP password: root-only, and its content never shown in diffs or logs.
 #
 # @api private
@@ -16,6 +19,9 @@ class eucalyptus_cc_gateway::config {
       'router_id'               => $eucalyptus_cc_gateway::server_hostname,
       'script_user'             => $eucalyptus_cc_gateway::script_user,
       'script_group'            => $eucalyptus_cc_gateway::script_group,
+      'check_method'            => $eucalyptus_cc_gateway::check_method,
+      'state_file'              => $eucalyptus_cc_gateway::state_file,
+      'watcher_service'         => $eucalyptus_cc_gateway::watcher_service_name,
       'check_script_path'       => $eucalyptus_cc_gateway::check_script_path,
       'check_interval'          => $eucalyptus_cc_gateway::check_interval,
       'script_timeout'          => $script_timeout,
@@ -27,6 +33,7 @@ class eucalyptus_cc_gateway::config {
       'priority'                => $eucalyptus_cc_gateway::priority,
       'advert_int'              => $eucalyptus_cc_gateway::advert_int,
       'vrrp_version'            => $eucalyptus_cc_gateway::vrrp_version,
+      'down_timer_adverts'      => $eucalyptus_cc_gateway::down_timer_adverts,
       'auth_pass'               => $eucalyptus_cc_gateway::auth_pass.then |$p| { $p.unwrap },
       'vip'                     => $eucalyptus_cc_gateway::vip_cidr,
       'unicast_src_ip'          => $eucalyptus_cc_gateway::effective_unicast_src_ip,

@@ -19,6 +19,9 @@
 # How the VIP finds the ENABLED CC: both nodes run at the same `priority`; the check adds
 # `check_weight` while the local CC answers `localState=ENABLED`, so the ENABLED CC outranks the
 # other and keepalived moves the VIP to it. When neither CC is ENABLED, the VIP stays where it is.
+# The check is, by default (`check_method => 'watcher'`), a watcher service that polls the CC
+# every `watch_interval` and feeds keepalived a file; or (`check_method => 'script'`) the check
+# script, which keepalived runs every `check_interval`.
 #
 # @example Minimal, on each CC
 #   class { 'eucalyptus_cc_gateway':
@@ -74,21 +77,59 @@
 # @param priority
 #   Base VRRP priority (1-254). Use the same value on both CCs: then only the check decides.
 # @param advert_int
-#   Seconds between VRRP adverts. A backup takes over 3 x advert_int after the last advert it
-#   heard from a lower-priority master, so this bounds the switch time. Sub-second values need
-#   `vrrp_version => 3`.
+#   Seconds between VRRP adverts. A backup takes over `down_timer_adverts` (VRRP's 3 when unset)
+#   x advert_int after the last advert it heard from a lower-priority master, so this bounds the
+#   switch time. Sub-second values need `vrrp_version => 3`. Default 0.05 (with
+#   `down_timer_adverts` 6: about 0.33 s); 0.1 where the OS's keepalived has no
+#   `down_timer_adverts` (EL7, EL8, Debian 11, Ubuntu 20.04: 3 x 0.1 s).
 # @param vrrp_version
 #   VRRP protocol version, 2 or 3. Version 3 allows sub-second adverts but has no authentication.
+# @param down_timer_adverts
+#   How many advert intervals a backup waits without an advert before it declares the master
+#   down (keepalived 2.2.3 and later); unset: VRRP's 3. More than 3 makes the gateway survive a
+#   lossy private network: at 5 % loss (independent) and 20 adverts a second, 3 lost in a row
+#   happen about 8 times an hour, each time the backup takes the VIP too until the master's next
+#   advert; 6 in a row, about once in 5 weeks. With 6 and `advert_int` 0.05 a dead holder is
+#   still replaced after about 0.33 s (6 x 0.05 s plus VRRP's skew). The same on both CCs.
+#   Default 6; unset by the module's data where the OS's keepalived does not know the keyword
+#   (EL7, EL8, Debian 11, Ubuntu 20.04), so that it never sees it. To leave it out elsewhere, set
+#   it to `~` in Hiera (`undef` in a class declaration means the default, as for every parameter).
+# @param check_method
+#   How keepalived learns the local CC's state. `watcher` (the default): a long-running
+#   `eucalyptus-cc-state --watch` (the systemd service `watcher_service_name`, run as
+#   `script_user`) polls the CC every `watch_interval` over one kept-alive connection and writes
+#   1 (ENABLED) or 0 to /run/eucalyptus-cc-gateway/cc-enabled, which keepalived tracks
+#   (`track_file`, inotify): the weight follows the CC within a poll instead of a whole-second
+#   check. It fails closed: the file says 0 when the watcher starts, stops, crashes or hangs
+#   (systemd's watchdog). It needs the shipped client (`ccclient => 'shipped'`), systemd and
+#   keepalived 2.1 or later; with `manage_service => false` the module installs no watcher and
+#   keepalived's weight stays off until one runs. `script`: keepalived runs the check script
+#   every `check_interval` (`vrrp_script`); the default where the OS's keepalived has no
+#   `track_file` (EL7, Ubuntu 20.04). The check script is installed with either method: run it
+#   by hand to see why a CC lacks the VIP.
 # @param check_interval
-#   Seconds between two runs of the CC check (whole seconds, at least 1).
+#   Seconds between two runs of the check script (whole seconds, at least 1), with
+#   `check_method => 'script'`.
 # @param check_weight
-#   Priority added while the local CC is ENABLED (1-253; `priority + check_weight` at most 254).
+#   Priority added while the local CC is ENABLED (1-253; `priority + check_weight` at most 254),
+#   with either `check_method`.
 # @param check_fall
-#   Consecutive failed checks before the weight is removed.
+#   Consecutive failed checks before the weight is removed, with `check_method => 'script'`.
 # @param check_rise
-#   Consecutive passed checks before the weight is added.
+#   Consecutive passed checks before the weight is added, with `check_method => 'script'`.
 # @param check_timeout
-#   Seconds the check waits for the CC's answer before it counts as failed.
+#   Seconds the check waits for the CC's answer before it counts as failed: the check script's
+#   (with `check_method => 'script'`, and when run by hand).
+# @param watch_interval
+#   Seconds between two polls of the CC by the watcher (0.05 to 10), with
+#   `check_method => 'watcher'`.
+# @param watch_timeout
+#   Seconds the watcher waits for the CC's answer before it counts the CC as NOT ENABLED (0.1 to
+#   60), with `check_method => 'watcher'`. systemd's watchdog allows a poll `watch_timeout` +
+#   `watch_interval` + 1 s: a watcher silent for longer is killed, and the file says 0.
+# @param watcher_service_name
+#   The watcher's systemd service (unit `/etc/systemd/system/NAME.service`), with
+#   `check_method => 'watcher'`. keepalived's drop-in wants it and orders itself after it.
 # @param cluster_addresses
 #   Every CC's private address, the same list on both CCs (so it can live in the cluster's Hiera
 #   data): VRRP then goes unicast, from this CC's own address (the one entry that the
@@ -226,6 +267,15 @@
 #   fact is missing or names the private interface. A value given here is used as it is.
 # @param nc_network
 #   The NCs' back-end network, as `ADDRESS/PREFIX`, whose traffic is forwarded and masqueraded.
+# @param nat_backstop
+#   With `manage_gateway`, masquerade the NCs' traffic from an nftables table of the module's own
+#   as well (`table ip eucalyptus_cc_gateway`, a nat chain at priority 110, after iptables' nat
+#   at 100, so that the CC's own rules decide first), which the CC never flushes. A CC that is not
+#   ENABLED flushes iptables' nat table about once a second and reloads iptables-preload a moment
+#   later: a connection an NC opens in between would otherwise leave un-NATed for its whole life.
+#   The rules script loads it (when Puppet or keepalived's `notify_master` runs it) and
+#   `manage_package` installs `nftables`. Default true; false on EL7, whose kernel (3.10) cannot
+#   register an nftables nat chain next to iptables' nat table.
 # @param iptables_preload_path
 #   The file the CC reloads its rules from, written with `manage_gateway` or `manage_firewall`;
 #   default `${eucalyptus_home}/var/run/eucalyptus/net/iptables-preload`. (Eucalyptus 3.2.1 and
@@ -249,11 +299,16 @@ class eucalyptus_cc_gateway (
   Integer[1, 254] $priority,
   Eucalyptus_cc_gateway::Advertint $advert_int,
   Integer[2, 3] $vrrp_version,
+  Optional[Integer[1, 100]] $down_timer_adverts,
+  Enum['watcher', 'script'] $check_method,
   Integer[1, 3600] $check_interval,
   Integer[1, 253] $check_weight,
   Integer[1, 100] $check_fall,
   Integer[1, 100] $check_rise,
   Integer[1, 300] $check_timeout,
+  Variant[Integer[1, 10], Float[0.05, 10.0]] $watch_interval,
+  Variant[Integer[1, 60], Float[0.1, 60.0]] $watch_timeout,
+  String[1] $watcher_service_name,
   Array[Stdlib::IP::Address::V4::Nosubnet] $cluster_addresses,
   Array[Stdlib::IP::Address::V4::Nosubnet] $unicast_peers,
   Array[Stdlib::Email] $notification_email,
@@ -283,6 +338,7 @@ class eucalyptus_cc_gateway (
   Boolean $validate_config,
   Stdlib::Unixpath $keepalived_path,
   Boolean $manage_gateway,
+  Boolean $nat_backstop,
   Boolean $manage_firewall,
   Eucalyptus_cc_gateway::Scriptpath $gateway_script_path,
   Boolean $manage_selinux,
@@ -329,6 +385,12 @@ class eucalyptus_cc_gateway (
     fail(@(MSG/L))
       eucalyptus_cc_gateway: ccclient_source and ccclient_checksum are for CCclient_full: set \
       ccclient => 'ccclient_full' to use it, or drop them to use the shipped client
+      | MSG
+  }
+  if $check_method == 'watcher' and $ccclient == 'ccclient_full' {
+    fail(@(MSG/L))
+      eucalyptus_cc_gateway: check_method => 'watcher' runs the shipped client (eucalyptus-cc-state \
+      --watch), not CCclient_full: set check_method => 'script' to check with CCclient_full
       | MSG
   }
   $default_keys_dir = "${eucalyptus_home.regsubst('/+\z', '')}/var/lib/eucalyptus/keys"
@@ -406,6 +468,13 @@ class eucalyptus_cc_gateway (
 
   # iptables-preload and the rules script serve both the gateway rules and the VRRP rule.
   $manage_iptables = $manage_gateway or $manage_firewall
+  # The NAT backstop (an nftables table the CC never flushes) serves the gateway alone.
+  $manage_nat_backstop = $manage_gateway and $nat_backstop
+
+  # The file the watcher writes and keepalived tracks (check_method => 'watcher'): 1 while the
+  # local CC is ENABLED, else 0. Under /run: it must never outlive a boot.
+  $state_dir = '/run/eucalyptus-cc-gateway'
+  $state_file = "${state_dir}/cc-enabled"
 
   contain eucalyptus_cc_gateway::install
   contain eucalyptus_cc_gateway::check
@@ -435,6 +504,15 @@ class eucalyptus_cc_gateway (
     contain eucalyptus_cc_gateway::selinux
     Class['eucalyptus_cc_gateway::install']
     -> Class['eucalyptus_cc_gateway::selinux']
+    -> Class['eucalyptus_cc_gateway::service']
+  }
+
+  # The watcher runs as a service of its own, next to keepalived's: its unit is in place (and
+  # the watcher started) before keepalived's service is started or refreshed.
+  if $check_method == 'watcher' and $manage_service {
+    contain eucalyptus_cc_gateway::watcher
+    Class['eucalyptus_cc_gateway::check']
+    -> Class['eucalyptus_cc_gateway::watcher']
     -> Class['eucalyptus_cc_gateway::service']
   }
 

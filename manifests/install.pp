@@ -1,5 +1,5 @@
-# @summary Installs keepalived, what the shipped client runs on (python3, openssl) and the user
-#   the check runs as.
+# @summary Installs keepalived, what the shipped client runs on (python3, openssl), nftables for
+#   the NAT backstop and the user the check runs as.
 #
 # @api private
 class eucalyptus_cc_gateway::install {
@@ -12,6 +12,10 @@ class eucalyptus_cc_gateway::install {
     # Common packages other modules may want too: declared only if nobody else did.
     if $eucalyptus_cc_gateway::ccclient == 'shipped' {
       ensure_packages($eucalyptus_cc_gateway::client_packages)
+    }
+    # nft, for the NAT backstop the rules script loads.
+    if $eucalyptus_cc_gateway::manage_nat_backstop {
+      ensure_packages(['nftables'])
     }
   }
 

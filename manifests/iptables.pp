@@ -6,6 +6,10 @@
 # iptables-preload; an ENABLED one restores its own saved tables on EnableService, which may
 # lack the rules. Rules added by hand vanish; these survive both. The module owns the preload.
 #
+# With `nat_backstop`, the rules script also loads an nftables table of the module's own that
+# masquerades the NCs' traffic too: the CC never flushes it, so a connection an NC opens between
+# the CC's flush and its reload of iptables-preload is masqueraded all the same.
+#
 # @api private
 class eucalyptus_cc_gateway::iptables {
   assert_private()
@@ -76,12 +80,21 @@ class eucalyptus_cc_gateway::iptables {
     }
   }
 
+  # The NAT backstop: the NCs' masquerading again, from an nftables table the CC never flushes.
+  $nat_backstop = $eucalyptus_cc_gateway::manage_nat_backstop ? {
+    true  => {
+      'table'     => 'eucalyptus_cc_gateway',
+      'network'   => eucalyptus_cc_gateway::nft_network($nc_network),
+      'interface' => $pub_dev,
+    },
+    false => undef,
+  }
   file { $script:
     ensure  => file,
     owner   => 'root',
     group   => 'root',
     mode    => '0750',
-    content => epp('eucalyptus_cc_gateway/eucalyptus-cc-gateway-nat.epp', $rules),
+    content => epp('eucalyptus_cc_gateway/eucalyptus-cc-gateway-nat.epp', $rules + { 'nat_backstop' => $nat_backstop }),
   }
   -> exec { 'eucalyptus_cc_gateway: iptables rules':
     command => $script,

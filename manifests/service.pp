@@ -15,8 +15,13 @@ class eucalyptus_cc_gateway::service {
       'reload'  => "/bin/systemctl reload ${service}",
       'restart' => undef,
     }
-    # The unit's drop-in: systemd restarts a crashed keepalived (`restart_on_failure`), and a
-    # keepalived that dies without stopping (SIGKILL, a crash) does not leave the VIP behind.
+    $watcher = $eucalyptus_cc_gateway::check_method ? {
+      'watcher' => $eucalyptus_cc_gateway::watcher_service_name,
+      default   => undef,
+    }
+    # The unit's drop-in: systemd restarts a crashed keepalived (`restart_on_failure`), a
+    # keepalived that dies without stopping (SIGKILL, a crash) does not leave the VIP behind, and
+    # the watcher (`check_method => 'watcher'`) starts with keepalived, before it.
     file { "/etc/systemd/system/${service}.service.d":
       ensure => directory,
       owner  => 'root',
@@ -32,6 +37,7 @@ class eucalyptus_cc_gateway::service {
           'restart_on_failure' => $eucalyptus_cc_gateway::restart_on_failure,
           'vip'                => $eucalyptus_cc_gateway::vip_cidr,
           'priv_dev'           => $eucalyptus_cc_gateway::effective_priv_dev,
+          'watcher_service'    => $watcher,
       }),
       notify  => Service[$service],
     }

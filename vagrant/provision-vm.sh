@@ -17,8 +17,8 @@ fi
 
 packages() {   # the role's own packages (its Dockerfile's), with the Debian names
     case $role in
-        cc) echo puppet puppet-module-puppetlabs-stdlib keepalived iptables curl \
-                 python3-lxml python3-cryptography openssl nftables ;;
+        cc) echo puppet puppet-module-puppetlabs-stdlib keepalived iptables nftables curl \
+                 python3-lxml python3-cryptography openssl ;;
         nc) echo curl ;;
         walrus) echo ;;
         *) echo "provision-vm.sh: no role $role (cc, nc or walrus)" >&2; exit 2 ;;
@@ -40,7 +40,7 @@ else   # an EL box (CCLAB_BOX): Puppet from Puppet's own repository, stdlib from
     yum install -y -q "https://yum.puppet.com/puppet7-release-el-$release.noarch.rpm"
     yum install -y -q iproute iputils procps-ng python3 tcpdump curl
     if [ "$role" = cc ]; then
-        yum install -y -q puppet-agent keepalived iptables python3-lxml python3-cryptography openssl nftables
+        yum install -y -q puppet-agent keepalived iptables nftables python3-lxml python3-cryptography openssl
         ln -sf /opt/puppetlabs/bin/puppet /usr/bin/puppet
         # Where the lab environment's modulepath ends ($basemodulepath), in metadata.json's range.
         puppet module install puppetlabs-stdlib --target-dir /etc/puppetlabs/code/modules \

@@ -106,7 +106,8 @@ describe 'eucalyptus_cc_gateway' do
       end
 
       context 'with ccclient => ccclient_full' do
-        let(:params) { EucalyptusSpec::MINIMAL_PARAMS.merge('ccclient' => 'ccclient_full') }
+        # CCclient_full is the check script's client: the watcher runs the shipped one.
+        let(:params) { EucalyptusSpec::MINIMAL_PARAMS.merge('ccclient' => 'ccclient_full', 'check_method' => 'script') }
         let(:script) { file_content(check) }
         let(:axis2c) { os_facts[:os]['family'] == 'RedHat' ? '/usr/lib64/axis2c' : '/usr/lib/axis2c' }
 
@@ -137,7 +138,8 @@ describe 'eucalyptus_cc_gateway' do
 
         context 'and ccclient_source' do
           let(:params) do
-            EucalyptusSpec::MINIMAL_PARAMS.merge('ccclient' => 'ccclient_full', 'ccclient_source' => 'puppet:///modules/site/CCclient_full')
+            EucalyptusSpec::MINIMAL_PARAMS.merge('ccclient' => 'ccclient_full', 'check_method' => 'script',
+                                                 'ccclient_source' => 'puppet:///modules/site/CCclient_full')
           end
 
           it 'installs it instead of warning' do
@@ -199,7 +201,7 @@ describe 'eucalyptus_cc_gateway' do
 
     context 'with ccclient_full and keys_dir at the place CCclient_full reads' do
       let(:params) do
-        EucalyptusSpec::MINIMAL_PARAMS.merge('ccclient' => 'ccclient_full', 'eucalyptus_home' => '/opt/eucalyptus',
+        EucalyptusSpec::MINIMAL_PARAMS.merge('ccclient' => 'ccclient_full', 'check_method' => 'script', 'eucalyptus_home' => '/opt/eucalyptus',
                                              'keys_dir' => '/opt/eucalyptus/var/lib/eucalyptus/keys')
       end
 

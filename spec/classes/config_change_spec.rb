@@ -47,6 +47,27 @@ describe 'eucalyptus_cc_gateway' do
           managed = catalogue.resources.select { |r| r.type == 'File' && r.title.start_with?(dropin_dir) }.map(&:title)
           expect(managed).to contain_exactly(dropin_dir, "#{dropin_dir}/eucalyptus_cc_gateway.conf")
           is_expected.to contain_file("#{dropin_dir}/eucalyptus_cc_gateway.conf")
+            .with_content(Regexp.new('\\A' + Regexp.escape(<<~DROPIN)))
+              # Managed by Puppet (eucalyptus_cc_gateway).
+              [Unit]
+              # The CC state watcher writes the file keepalived tracks: started with keepalived, and first.
+              Wants=eucalyptus-cc-watcher.service
+              After=eucalyptus-cc-watcher.service
+
+              [Service]
+              Restart=on-failure
+              RestartSec=1
+            DROPIN
+        end
+      end
+
+      context "with config_change_action => #{action} and check_method => script" do
+        let(:params) { EucalyptusSpec::MINIMAL_PARAMS.merge('config_change_action' => action, 'check_method' => 'script') }
+
+        it 'writes the drop-in without the watcher' do
+          managed = catalogue.resources.select { |r| r.type == 'File' && r.title.start_with?(dropin_dir) }.map(&:title)
+          expect(managed).to contain_exactly(dropin_dir, "#{dropin_dir}/eucalyptus_cc_gateway.conf")
+          is_expected.to contain_file("#{dropin_dir}/eucalyptus_cc_gateway.conf")
             .with_content(%r{\A# Managed by Puppet \(eucalyptus_cc_gateway\)\.\n\[Service\]\nRestart=on-failure\nRestartSec=1\n})
         end
       end

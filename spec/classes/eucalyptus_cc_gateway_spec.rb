@@ -11,6 +11,9 @@ describe 'eucalyptus_cc_gateway' do
   let(:config_test) { EucalyptusSpec::CONFIG_TEST }
   let(:cloud_pk_file) { '/var/lib/eucalyptus/keys/cloud-pk.pem' }
   let(:private_classes) { %w[install check config service].map { |c| "eucalyptus_cc_gateway::#{c}" } }
+  # The OSes whose keepalived has no track_file (EL7: 1.3.5, Ubuntu 20.04: 2.0.19) default to the
+  # check script; every other one to the watcher.
+  let(:script_oses) { %w[centos-7-x86_64 redhat-7-x86_64 ubuntu-20.04-x86_64] }
 
   EucalyptusSpec.supported_os_facts.each do |os, os_facts|
     context "on #{os}" do
@@ -22,6 +25,14 @@ describe 'eucalyptus_cc_gateway' do
 
       it 'contains the private classes' do
         private_classes.each { |c| is_expected.to contain_class(c) }
+      end
+
+      it 'runs the watcher, except where keepalived has no track_file' do
+        if script_oses.include?(os)
+          is_expected.not_to contain_class('eucalyptus_cc_gateway::watcher')
+        else
+          is_expected.to contain_class('eucalyptus_cc_gateway::watcher')
+        end
       end
 
       it { is_expected.to contain_package('keepalived').with_ensure('installed') }
@@ -95,6 +106,7 @@ describe 'eucalyptus_cc_gateway' do
         let(:params) do
           EucalyptusSpec::MINIMAL_PARAMS.merge(
             'ccclient' => 'ccclient_full',
+            'check_method' => 'script',
             'ccclient_source' => 'puppet:///modules/site/CCclient_full',
             'ccclient_checksum' => "sha256:#{'0123456789abcdef' * 4}",
             'cloud_pk' => sensitive("-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----\n"),
@@ -136,6 +148,13 @@ describe 'eucalyptus_cc_gateway' do
       'priority' => 150,
       'advert_int' => 2,
       'vrrp_version' => 2,
+      'down_timer_adverts' => 10,
+      # CCclient_full goes with the check script (the watcher runs the shipped client):
+      # watcher_spec.rb sets the watcher's own parameters with it.
+      'check_method' => 'script',
+      'watch_interval' => 0.5,
+      'watch_timeout' => 3,
+      'watcher_service_name' => 'cc-watch',
       'check_interval' => 3,
       'check_weight' => 20,
       'check_fall' => 4,
@@ -179,6 +198,7 @@ describe 'eucalyptus_cc_gateway' do
       'validate_config' => true,
       'keepalived_path' => '/opt/keepalived/sbin/keepalived',
       'manage_gateway' => true,
+      'nat_backstop' => false,
       'pub_dev' => 'eth2',
       'nc_network' => '10.231.45.0/24',
       'iptables_preload_path' => '/etc/eucalyptus/iptables-preload',
@@ -229,6 +249,7 @@ describe 'eucalyptus_cc_gateway' do
           'priority 150',
           'version 2',
           'advert_int 2',
+          'down_timer_adverts 10',
           'garp_master_delay 1',
           'garp_master_refresh 10',
           'smtp_alert',
@@ -310,6 +331,8 @@ describe 'eucalyptus_cc_gateway' do
     end
 
     context 'with defaults (multicast, VRRPv3, no mail)' do
+      # Debian 12: common.yaml's values alone (Debian 11's keepalived has data of its own).
+      let(:facts) { EucalyptusSpec.supported_os_facts.fetch('debian-12-x86_64') }
       let(:params) { EucalyptusSpec::MINIMAL_PARAMS }
       let(:conf) { file_content(config) }
 
@@ -320,10 +343,17 @@ describe 'eucalyptus_cc_gateway' do
 
       it 'renders the Hiera defaults' do
         expect(conf).to include("  virtual_router_id 45\n", "  priority 100\n", "  version 3\n",
-                                "  advert_int 0.1\n", "  interval 1\n", "  timeout 5\n",
-                                "  weight 2\n", "  fall 1\n", "  rise 1\n",
-                                "  script_user keepalived_script keepalived_script\n",
-                                %(  script "#{check}"\n))
+                                "  advert_int 0.05\n", "  down_timer_adverts 6\n",
+                                "  file \"/run/eucalyptus-cc-gateway/cc-enabled\"\n", "  weight 2\n",
+                                "  init_file 0\n", "  track_file {\n    cc_enabled\n  }\n",
+                                "  script_user keepalived_script keepalived_script\n")
+      end
+
+      it 'tracks the watcher\'s file, not the check script' do
+        %w[vrrp_script track_script interval fall rise].each do |keyword|
+          expect(conf).not_to match(%r{^\s*#{keyword}\b}), "#{keyword} should not be in keepalived.conf"
+        end
+        expect(conf).not_to include(check)
       end
 
       it 'has no unicast, authentication or mail settings' do
@@ -340,10 +370,23 @@ describe 'eucalyptus_cc_gateway' do
       end
     end
 
+    context 'with check_method => script' do
+      let(:facts) { EucalyptusSpec.supported_os_facts.fetch('debian-12-x86_64') }
+      let(:params) { EucalyptusSpec::MINIMAL_PARAMS.merge('check_method' => 'script') }
+      let(:conf) { file_content(config) }
+
+      it 'renders the check script\'s Hiera defaults' do
+        expect(conf).to include("  advert_int 0.05\n", "  down_timer_adverts 6\n", "  interval 1\n",
+                                "  timeout 5\n", "  weight 2\n", "  fall 1\n", "  rise 1\n",
+                                %(  script "#{check}"\n), "  track_script {\n    cc_enabled\n  }\n")
+        expect(conf).not_to match(%r{^\s*(track_file|init_file)\b})
+      end
+    end
+
     describe "keepalived's timeout for the check" do
       [1, 2, 9, 300].each do |check_timeout|
         context "with check_timeout #{check_timeout}" do
-          let(:params) { EucalyptusSpec::MINIMAL_PARAMS.merge('check_timeout' => check_timeout) }
+          let(:params) { EucalyptusSpec::MINIMAL_PARAMS.merge('check_method' => 'script', 'check_timeout' => check_timeout) }
 
           it 'outlasts the check script\'s worst case (the client\'s limit, timeout 1 s behind, SIGKILL 1 s later) by 1 s' do
             script = file_content(check)
@@ -424,7 +467,9 @@ describe 'eucalyptus_cc_gateway' do
       ['puppet:///modules/site/CCclient_full', 'puppet://puppet.example.com/modules/site/CCclient_full',
        '/srv/eucalyptus/CCclient_full', 'https://files.example.com/CCclient_full'].each do |source|
         context source do
-          let(:params) { EucalyptusSpec::MINIMAL_PARAMS.merge('ccclient' => 'ccclient_full', 'ccclient_source' => source) }
+          let(:params) do
+            EucalyptusSpec::MINIMAL_PARAMS.merge('ccclient' => 'ccclient_full', 'check_method' => 'script', 'ccclient_source' => source)
+          end
 
           it { is_expected.to contain_file(ccclient).with(source: source, checksum: nil, checksum_value: nil) }
         end
@@ -486,7 +531,7 @@ describe 'eucalyptus_cc_gateway' do
 
     describe 'the warning about a missing CCclient_full, on the agent' do
       let(:title) { 'eucalyptus_cc_gateway: no CCclient_full at /usr/local/sbin/CCclient_full' }
-      let(:full) { EucalyptusSpec::MINIMAL_PARAMS.merge('ccclient' => 'ccclient_full') }
+      let(:full) { EucalyptusSpec::MINIMAL_PARAMS.merge('ccclient' => 'ccclient_full', 'check_method' => 'script') }
 
       context 'when ccclient_source is unset' do
         let(:params) { full }
@@ -530,7 +575,7 @@ describe 'eucalyptus_cc_gateway' do
 end
 
 # Each private class and define refuses to be declared from outside the module.
-%w[install check config service selinux gateway iptables firewall].each do |name|
+%w[install check config service selinux gateway iptables firewall watcher].each do |name|
   describe "eucalyptus_cc_gateway::#{name}", type: :class do
     let(:facts) { EucalyptusSpec.supported_os_facts.fetch('debian-11-x86_64') }
 

@@ -128,7 +128,8 @@ def test_cc_notready_makes_the_clc_fail_over(matrix: Matrix) -> None:
     matrix.repeat("CC NOTREADY", "CLC fails over, VIP follows to the peer", "fault", once)
 
 
-STOCK_CLIENT = {"ccclient": "ccclient_full", "ccclient_source": "/opt/cclab/CCclient_full"}   # the stand-in
+# The stand-in; CCclient_full is the check script's client only.
+STOCK_CLIENT = {"ccclient": "ccclient_full", "ccclient_source": "/opt/cclab/CCclient_full", "check_method": "script"}
 
 
 def test_the_stock_client_on_3_3_leaves_the_vip_behind(matrix: Matrix) -> None:

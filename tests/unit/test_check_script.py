@@ -34,6 +34,7 @@ def rendered(workdir: Path) -> Rendered:
         "vip": "10.231.45.50",
         "server_hostname": "cc1",
         "ccclient": "ccclient_full",
+        "check_method": "script",   # CCclient_full is the check script's client only
         "cc_endpoint": ENDPOINT,
         "check_timeout": TIMEOUT_S,
         "ccclient_path": str(workdir / "CCclient_full"),

@@ -46,6 +46,39 @@ def test_rules_script_adds_each_rule_once_and_check_tells(rendered: Path) -> Non
     assert forward[-1] == "-A FORWARD -j DROP"  # ours go ahead of the CC's own DROP rules
 
 
+BACKSTOP_RULE = 'ip saddr 10.231.45.0/24 oifname "pub0" masquerade'
+
+
+def test_nat_backstop_is_loaded_once_survives_the_cc_flush_and_check_tells(rendered: Path) -> None:
+    """nat_backstop (on by default with manage_gateway): the script loads the module's own nft
+    table once, after iptables' nat; the CC's flush of iptables' nat table leaves it; --check says
+    "missing" when the table or its rule is gone, and a run puts it back."""
+    script = rendered / "gateway-nat"
+    result = in_netns(
+        f"{script} && {script} && nft list table ip eucalyptus_cc_gateway; "
+        f"iptables -t nat -F POSTROUTING; nft list table ip eucalyptus_cc_gateway >/dev/null; echo kept=$?; "
+        f"{script}; nft flush chain ip eucalyptus_cc_gateway postrouting; {script} --check-once; echo no_rule=$?; "
+        f"nft delete table ip eucalyptus_cc_gateway; {script} --check-once; echo no_table=$?; "
+        f"{script}; echo run=$?; {script} --check-once; echo back=$?")
+    out = result.stdout
+    assert out.count(BACKSTOP_RULE) == 1, out + result.stderr
+    assert "type nat hook postrouting priority" in out
+    for expected in ("kept=0", "no_rule=1", "no_table=1", "run=0", "back=0"):
+        assert expected in out, out + result.stderr
+
+
+def test_nat_backstop_without_nft_fails_in_one_line(rendered: Path) -> None:
+    """A host without nft: the iptables rules still go in; the run says in one line what to do."""
+    script = rendered / "gateway-nat"
+    # A PATH with iptables but no nft.
+    result = in_netns(f"mkdir -p /tmp/no-nft-$$ && ln -sf \"$(command -v iptables)\" /tmp/no-nft-$$/iptables && "
+                      f"PATH=/tmp/no-nft-$$:/usr/bin:/bin {script}; echo rc=$?; iptables-save; rm -rf /tmp/no-nft-$$")
+    assert "rc=1" in result.stdout, result.stdout + result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        "eucalyptus_cc_gateway: nft is missing on this host: install nftables, or set nat_backstop => false")
+    assert result.stdout.count("--comment eucalyptus_cc_gateway") == 3
+
+
 def test_keepalived_reapplies_the_rules_on_becoming_master(rendered: Path) -> None:
     conf = (rendered / "keepalived.conf").read_text()
     assert f'notify_master "{rendered / "gateway-nat"}" root root' in conf

@@ -19,7 +19,8 @@ CONFIG_TEST = Path(__file__).resolve().parents[2] / "files" / "keepalived-config
 BASE = {"vip": "10.231.45.50", "server_hostname": "cc1", "script_user": "root", "script_group": "root"}
 
 PARAMETER_SETS: dict[str, dict[str, Any]] = {
-    "defaults (VRRPv3, multicast)": {},
+    "defaults (VRRPv3, multicast, the watcher's track_file, down_timer_adverts)": {},
+    "the check script (check_method script)": {"check_method": "script"},
     "non-root script user": {"script_user": "nobody", "script_group": "nogroup"},
     "VRRPv2 with a password, as the article": {
         "vrrp_version": 2, "advert_int": 1, "check_interval": 5, "auth_pass": Sensitive(PASSWORD),
