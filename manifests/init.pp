@@ -508,8 +508,9 @@ class eucalyptus_cc_gateway (
   }
 
   # The watcher runs as a service of its own, next to keepalived's: its unit is in place (and
-  # the watcher started) before keepalived's service is started or refreshed.
-  if $check_method == 'watcher' and $manage_service {
+  # the watcher started) before keepalived's service is started or refreshed. With the script,
+  # the class removes a watcher an earlier check_method left behind.
+  if $manage_service {
     contain eucalyptus_cc_gateway::watcher
     Class['eucalyptus_cc_gateway::check']
     -> Class['eucalyptus_cc_gateway::watcher']

@@ -1,5 +1,6 @@
 # @summary Runs the CC state watcher (`check_method => 'watcher'`): the shipped client in
-#   `--watch` mode, a systemd service that writes the file keepalived tracks.
+#   `--watch` mode, a systemd service that writes the file keepalived tracks. With
+#   `check_method => 'script'` it stops and removes the watcher an earlier run installed.
 #
 # The state directory under /run belongs to `script_user` (the watcher replaces the file by a
 # rename, which keepalived's own `init_file` may have created as root) and is made again at every
@@ -21,53 +22,64 @@ class eucalyptus_cc_gateway::watcher {
   $timeout = $eucalyptus_cc_gateway::watch_timeout
   $unit = "/etc/systemd/system/${service}.service"
 
-  file { $state_dir:
-    ensure => directory,
-    owner  => $user,
-    group  => $group,
-    mode   => '0755',
-  }
-  # Not /etc/tmpfiles.d/eucalyptus-cc-gateway.conf: that one restores iptables-preload.
-  file { '/etc/tmpfiles.d/eucalyptus-cc-watcher.conf':
-    ensure  => file,
-    owner   => 'root',
-    group   => 'root',
-    mode    => '0644',
-    content => @("TMPFILES"),
-      # Managed by Puppet (eucalyptus_cc_gateway): the CC state watcher's directory, at boot.
-      d ${state_dir} 0755 ${user} ${group} -
-      | TMPFILES
-  }
+  if $eucalyptus_cc_gateway::check_method == 'script' {
+    # keepalived no longer reads the watcher's file: nothing should poll the CC for it.
+    service { $service:
+      ensure => stopped,
+      enable => false,
+    }
+    -> file { [$unit, '/etc/tmpfiles.d/eucalyptus-cc-watcher.conf']:
+      ensure => absent,
+    }
+  } else {
+    file { $state_dir:
+      ensure => directory,
+      owner  => $user,
+      group  => $group,
+      mode   => '0755',
+    }
+    # Not /etc/tmpfiles.d/eucalyptus-cc-gateway.conf: that one restores iptables-preload.
+    file { '/etc/tmpfiles.d/eucalyptus-cc-watcher.conf':
+      ensure  => file,
+      owner   => 'root',
+      group   => 'root',
+      mode    => '0644',
+      content => @("TMPFILES"),
+        # Managed by Puppet (eucalyptus_cc_gateway): the CC state watcher's directory, at boot.
+        d ${state_dir} 0755 ${user} ${group} -
+        | TMPFILES
+    }
 
-  file { $unit:
-    ensure  => file,
-    owner   => 'root',
-    group   => 'root',
-    mode    => '0644',
-    content => epp('eucalyptus_cc_gateway/eucalyptus-cc-watcher.service.epp', {
-        'keepalived_service' => $eucalyptus_cc_gateway::service_name,
-        'user'               => $user,
-        'group'              => $group,
-        'client_path'        => $client,
-        'state_file'         => $eucalyptus_cc_gateway::state_file,
-        'interval'           => $interval,
-        'timeout'            => $timeout,
-        'keys_dir'           => $eucalyptus_cc_gateway::keys_path,
-        'cc_endpoint'        => $eucalyptus_cc_gateway::cc_endpoint,
-        # A poll lasts at most timeout + interval; 1 s of margin for a loaded host.
-        'watchdog_ms'        => (($timeout + $interval + 1) * 1000).round,
-    }),
-  }
+    file { $unit:
+      ensure  => file,
+      owner   => 'root',
+      group   => 'root',
+      mode    => '0644',
+      content => epp('eucalyptus_cc_gateway/eucalyptus-cc-watcher.service.epp', {
+          'keepalived_service' => $eucalyptus_cc_gateway::service_name,
+          'user'               => $user,
+          'group'              => $group,
+          'client_path'        => $client,
+          'state_file'         => $eucalyptus_cc_gateway::state_file,
+          'interval'           => $interval,
+          'timeout'            => $timeout,
+          'keys_dir'           => $eucalyptus_cc_gateway::keys_path,
+          'cc_endpoint'        => $eucalyptus_cc_gateway::cc_endpoint,
+          # A poll lasts at most timeout + interval; 1 s of margin for a loaded host.
+          'watchdog_ms'        => (($timeout + $interval + 1) * 1000).round,
+      }),
+    }
 
-  # The watcher may keep the key it signs with in memory: a new one takes a restart.
-  $cloud_pk = $eucalyptus_cc_gateway::cloud_pk ? {
-    undef   => [],
-    default => [File["${eucalyptus_cc_gateway::keys_path}/cloud-pk.pem"]],
-  }
-  service { $service:
-    ensure    => $eucalyptus_cc_gateway::service_ensure,
-    enable    => $eucalyptus_cc_gateway::service_enable,
-    require   => File[$state_dir, '/etc/tmpfiles.d/eucalyptus-cc-watcher.conf'],
-    subscribe => [File[$unit], File[$client]] + $cloud_pk,
+    # The watcher may keep the key it signs with in memory: a new one takes a restart.
+    $cloud_pk = $eucalyptus_cc_gateway::cloud_pk ? {
+      undef   => [],
+      default => [File["${eucalyptus_cc_gateway::keys_path}/cloud-pk.pem"]],
+    }
+    service { $service:
+      ensure    => $eucalyptus_cc_gateway::service_ensure,
+      enable    => $eucalyptus_cc_gateway::service_enable,
+      require   => File[$state_dir, '/etc/tmpfiles.d/eucalyptus-cc-watcher.conf'],
+      subscribe => [File[$unit], File[$client]] + $cloud_pk,
+    }
   }
 }

@@ -29,9 +29,9 @@ describe 'eucalyptus_cc_gateway' do
 
       it 'runs the watcher, except where keepalived has no track_file' do
         if script_oses.include?(os)
-          is_expected.not_to contain_class('eucalyptus_cc_gateway::watcher')
+          is_expected.to contain_service('eucalyptus-cc-watcher').with(ensure: 'stopped', enable: false)
         else
-          is_expected.to contain_class('eucalyptus_cc_gateway::watcher')
+          is_expected.to contain_service('eucalyptus-cc-watcher').with(ensure: 'running', enable: true)
         end
       end
 

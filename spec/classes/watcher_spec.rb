@@ -79,13 +79,12 @@ describe 'eucalyptus_cc_gateway' do
           is_expected.to contain_service('eucalyptus-cc-watcher').with(ensure: 'running', enable: true)
         end
       else
-        it 'runs the check script, and no watcher' do
+        it 'runs the check script, and removes any watcher' do
           expect(conf).to include("vrrp_script cc_enabled {\n", "  track_script {\n    cc_enabled\n  }\n")
           expect(conf).not_to include('track_file', 'init_file')
-          is_expected.not_to contain_class('eucalyptus_cc_gateway::watcher')
-          is_expected.not_to contain_file(unit)
-          is_expected.not_to contain_file(tmpfiles)
-          is_expected.not_to contain_service('eucalyptus-cc-watcher')
+          is_expected.to contain_service('eucalyptus-cc-watcher').with(ensure: 'stopped', enable: false)
+          is_expected.to contain_file(unit).with_ensure('absent').that_requires('Service[eucalyptus-cc-watcher]')
+          is_expected.to contain_file(tmpfiles).with_ensure('absent')
           is_expected.to contain_file(dropin).without_content(%r{eucalyptus-cc-watcher|\[Unit\]})
         end
       end
@@ -223,12 +222,11 @@ describe 'eucalyptus_cc_gateway' do
         expect(conf).not_to include('track_file', 'init_file', '/run/eucalyptus-cc-gateway')
       end
 
-      it 'has no watcher, state directory or unit' do
-        is_expected.not_to contain_class('eucalyptus_cc_gateway::watcher')
-        is_expected.not_to contain_service('eucalyptus-cc-watcher')
-        is_expected.not_to contain_file(unit)
+      it 'stops and removes the watcher an earlier check_method left, and makes no state directory' do
+        is_expected.to contain_service('eucalyptus-cc-watcher').with(ensure: 'stopped', enable: false)
+        is_expected.to contain_file(unit).with_ensure('absent')
+        is_expected.to contain_file(tmpfiles).with_ensure('absent')
         is_expected.not_to contain_file(state_dir)
-        is_expected.not_to contain_file(tmpfiles)
       end
     end
 
