@@ -55,7 +55,8 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("down", help="remove every container and network the lab created")
     sub.add_parser("images", help="build every image the labs run: the role images and the Vagrant boxes")
     bench_cmd = sub.add_parser("bench", help="failover benchmark: every scenario x configuration, N cycles")
-    bench_cmd.add_argument("--cycles", type=int, default=10)
+    bench_cmd.add_argument("--cycles", type=int, default=10,
+                           help=f"cycles of each scenario (planned switch: at least {bench.SWITCH_CYCLES})")
     bench_cmd.add_argument("--quick", action="store_true",
                            help="module defaults only: 5 planned switches, 2 cycles of the rest")
     bench_cmd.add_argument("--configurations", nargs="+", choices=list(bench.CONFIGURATIONS),
@@ -74,13 +75,15 @@ def parser() -> argparse.ArgumentParser:
 
 def run_bench(lab: Lab, args: argparse.Namespace) -> None:
     cycles, configurations = ((bench.quick_cycles(), ["defaults"]) if args.quick else
-                              ({s: args.cycles for s in args.scenarios}, args.configurations))
+                              ({s: n for s, n in bench.full_cycles(args.cycles).items() if s in args.scenarios},
+                               args.configurations))
     started = time.monotonic()
     try:
         lab.up()
         check = bench.check_cost(lab, lab.ccs[0])
+        watcher = bench.watcher_cost(lab, lab.ccs[0])
         results = bench.run(lab, cycles, configurations, log)
-        bench.write(results, args.out, check)
+        bench.write(results, args.out, check, watcher)
         print((args.out / "bench.md").read_text())
         log(f"{len(results)} cycles in {(time.monotonic() - started) / 60:.1f} min (lab up included); "
             f"raw events and per-cycle figures: {args.out / 'bench.json'}; plots: {args.out}/timeline-*.png")

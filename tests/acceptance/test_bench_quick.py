@@ -16,6 +16,8 @@ from cclab.lab import Lab
 
 REGRESSION = 2.0   # x the documented target (README "Benchmark"): the strict target is the benchmark's
 CHECK_TARGET_S = 0.15   # the check's run time p50 (README "Benchmark")
+WATCHER_CPU_TARGET = 2.0    # % of one core, the state watcher at its default rate (README "Benchmark")
+WATCHER_RSS_MIB = 30.0
 RUNS = int(os.environ.get("CCLAB_QUICK_RUNS", "1"))   # more: prove it is not flaky, on one lab
 
 
@@ -24,8 +26,11 @@ def test_quick_benchmark_produces_sane_figures(lab: Lab, steady: str, tmp_path: 
     cycles = bench.quick_cycles()
     check = bench.check_cost(lab, steady)
     assert check["p50"] <= REGRESSION * CHECK_TARGET_S, f"the check takes {check['p50']:.3f} s p50 on {steady}"
+    watcher = bench.watcher_cost(lab, steady, seconds=10)
+    assert watcher["cpu_percent"] <= REGRESSION * WATCHER_CPU_TARGET, f"the watcher costs {watcher}"
+    assert watcher["rss_mib"] <= WATCHER_RSS_MIB, f"the watcher costs {watcher}"
     results = bench.run(lab, cycles, ["defaults"], print)
-    bench.write(results, tmp_path, check)
+    bench.write(results, tmp_path, check, watcher)
     assert len(results) == sum(cycles.values())
     worst = lab.timing().switch + bench.STEADY_MARGIN_S
     for cycle in results:
@@ -47,5 +52,5 @@ def test_quick_benchmark_produces_sane_figures(lab: Lab, steady: str, tmp_path: 
     report = json.loads((tmp_path / "bench.json").read_text())
     assert set(report["summary"]) == set(bench.SCENARIOS)
     assert f"| defaults | {cycles['planned switch']} |" in (tmp_path / "bench.md").read_text()
-    assert report["check_run_s"]["n"] == 40
+    assert report["check_run_s"]["n"] == 40 and report["watcher"] == watcher
     assert len(list(tmp_path.glob("timeline-*.png"))) == len(bench.SCENARIOS)

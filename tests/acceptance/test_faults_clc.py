@@ -1,10 +1,10 @@
 """Fault matrix: the CLC gets it wrong, or switches at an awkward moment.
 
-Both CCs DISABLED (no CC passes its check): equal priorities, the VIP stays where it is, alone, and
-nothing flaps. Both ENABLED (a CLC bug: both checks pass): equal priorities again, the VIP stays on
-the CC that had it, alone, and nothing flaps. Once the CLC puts one CC ENABLED again, the VIP is
-on it. A CLC switch while Puppet refreshes keepalived on both CCs still ends with the VIP, alone, on
-the newly ENABLED CC.
+Both CCs DISABLED (no CC passes its check): equal priorities, the VIP stays where it is, alone,
+nothing flaps, and no new NC connection fails while the CC flushes its tables. Both ENABLED (a
+CLC bug: both checks pass): equal priorities again, the VIP stays on the CC that had it, alone,
+and nothing flaps. Once the CLC puts one CC ENABLED again, the VIP is on it. A CLC switch while
+Puppet refreshes keepalived on both CCs still ends with the VIP, alone, on the newly ENABLED CC.
 """
 from __future__ import annotations
 
@@ -26,36 +26,47 @@ from fault_matrix import (
     weight,
 )
 
-from cclab import nodes, puppet
+from cclab import nc, nodes, puppet
 from cclab.lab import Lab
 from cclab.timing import MARGIN_S
 from cclab.waiting import wait_until
 
-MOSTLY = 0.8   # share of looks in which nc1 must reach Walrus while no CC is ENABLED (see below)
+NEW_CONNECTIONS = 500   # at least this many, opened by nc1 while no CC is ENABLED, and none may fail
+PROBE_TIMEOUT_S = 2.0   # a fresh connection's whole GET; an un-NATed one never gets an answer
 
 
-def test_both_ccs_disabled_one_holder_no_flapping(matrix: Matrix) -> None:
+def test_both_ccs_disabled_one_holder_no_flapping_no_gap(matrix: Matrix) -> None:
     """The CLC disables the ENABLED CC and enables none: for the whole window the VIP stays, alone,
-    where it was, and nc1 mostly reaches Walrus; the CLC then enables that CC: no move at all.
+    where it was, and every new connection nc1 opens to Walrus (one every 50 ms) gets through; the
+    CLC then enables that CC: no move at all.
 
-    Mostly: a CC that is not ENABLED flushes its nat table every second and reloads the module's
-    rules from iptables-preload a moment later; a new NC connection whose first packet falls into
-    that gap leaves un-NATed and stays so (conntrack) until it gives up. Established connections
-    keep their NAT. The share of looks that reached Walrus goes into the test output."""
+    Every one: a CC that is not ENABLED flushes its nat table every second and reloads the module's
+    rules from iptables-preload a moment later; a new connection whose first packet fell into that
+    gap would leave un-NATed and stay so (conntrack). The module's own nftables table, which the
+    CC never flushes, masquerades it (`nat_backstop`)."""
     lab = matrix.lab
+    nc1 = lab.ncs[0]
 
     def once(holder: str) -> Measured:
         t0 = time.time()
         lab.clc.disable(holder)
         assert lab.enabled() == []
-        observe(lab, OBSERVE_S, holder, min_walrus=MOSTLY)
+        nc.start_probe(lab.client, lab.topology, nc1, duration=OBSERVE_S, timeout=PROBE_TIMEOUT_S)
+        observe(lab, OBSERVE_S, holder)
+        time.sleep(PROBE_TIMEOUT_S)
+        found = nc.probes(lab.client, nc1)
+        failed = [(p.start, p.detail) for p in found if not p.ok]
+        print(f"both DISABLED: {len(found)} new connections from {nc1}, {len(failed)} failed")
+        assert len(found) >= NEW_CONNECTIONS, f"only {len(found)} new connections in {OBSERVE_S:g} s"
+        assert failed == [], f"{len(failed)} of {len(found)} new connections failed while no CC was ENABLED"
         healed = time.time()
         assert lab.clc.converge(prefer=holder) == holder
         measured = measure(lab, healed, matrix.timing.switch + MARGIN_S)
         assert vip_moves(lab, t0) == [] and lab.holders() == [holder]
         return measured
 
-    matrix.repeat("both CCs DISABLED", f"one holder, no move for {OBSERVE_S:g} s", "heal", once)
+    matrix.repeat("both CCs DISABLED", f"one holder, no move, no failed new NC connection for {OBSERVE_S:g} s",
+                  "heal", once)
 
 
 def test_both_ccs_enabled_one_holder_no_flapping(matrix: Matrix) -> None:

@@ -63,7 +63,20 @@ def test_the_table_shows_each_configuration_and_the_ratio() -> None:
     results = [cycle("article", 6.0), cycle("article", 7.0), cycle("defaults", 0.5), cycle("defaults", 0.9)]
     text = bench.markdown(bench.summary(results))
     assert "#### planned switch" in text
-    assert "| article | 2 | 6.50 / 7.00 / 7.00 | – |" in text   # no check figure: none measured
-    assert "| defaults | 2 | 0.70 / 0.90 / 0.90 |" in text
+    assert "| article | 2 | 6.50 / – / 7.00 | – |" in text   # no p95 from 2 cycles; no check figure measured
+    assert "| defaults | 2 | 0.70 / – / 0.90 |" in text
     assert "**9.3x**" in text
+    assert "p95 only from 20 cycles on" in text
+
+
+def test_p95_is_reported_from_20_cycles_on_and_is_then_not_the_maximum() -> None:
+    results = [cycle("defaults", 0.01 * i) for i in range(1, 21)]
+    spread = bench.summary(results)["planned switch"]["defaults"]["takeover_s"]
+    assert (spread["p95"], spread["max"], spread["n"]) == (pytest.approx(0.19), pytest.approx(0.2), 20)
+    assert "p95" not in bench.spread([0.1] * 19)
+
+
+def test_make_bench_runs_at_least_30_planned_switches() -> None:
+    assert bench.full_cycles(10) == {s: 30 if s == "planned switch" else 10 for s in bench.SCENARIOS}
+    assert bench.full_cycles(40)["planned switch"] == 40
 

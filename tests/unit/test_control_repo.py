@@ -22,7 +22,8 @@ def test_each_cluster_reads_common_data_then_its_own() -> None:
 def test_the_fleet_takes_its_module_parameters_from_the_hiera_data() -> None:
     fleet = control_repo.with_hiera(load(FLEET_PATH))
     assert fleet.module_params("c2-cc1") == {"manage_gateway": True, "virtual_router_id": 62,
-                                             "nc_network": "10.231.60.0/24", "vip": "10.231.60.60"}
+                                             "nc_network": "10.231.60.0/24", "vip": "10.231.60.60",
+                                             "check_method": "script"}
 
 
 def test_a_vip_that_differs_from_the_data_is_refused(tmp_path: Path) -> None:
