@@ -24,9 +24,10 @@ from fault_matrix import (
 
 from cclab import nodes
 from cclab.lab import Lab
-from cclab.timing import MARGIN_S
+from cclab.timing import MARGIN_S, Timing
 from cclab.waiting import wait_until
 
+WATCHER = "eucalyptus-cc-watcher"
 SELF_CHECK_S = 1.0   # the CC re-runs its self-check every second (NOTREADY, and back to DISABLED)
 
 
@@ -159,26 +160,42 @@ def test_the_stock_client_on_3_3_leaves_the_vip_behind(matrix: Matrix) -> None:
 CLIENT_FAULTS = {"deleted": "rm -f {path}", "not executable": "chmod 0640 {path}"}
 
 
+@pytest.mark.parametrize("method", ["watcher", "script"])
 @pytest.mark.parametrize("fault", CLIENT_FAULTS)
-def test_cc_client_broken_on_the_holder_until_the_next_puppet_run(matrix: Matrix, fault: str) -> None:
-    """The module's CC client deleted or made non-executable on the holder: its check fails, the
-    VIP stays (equal priorities); the next Puppet run restores the client (without restarting keepalived) and
-    the weight comes back. No VIP move at any point."""
-    lab, t = matrix.lab, matrix.timing
+def test_cc_client_broken_on_the_holder_until_the_next_puppet_run(matrix: Matrix, fault: str, method: str) -> None:
+    """The module's CC client deleted or made non-executable on the holder. With the script, its
+    next check fails; with the watcher, the running watcher needs nothing more from the file and
+    keeps the weight (its CC is ENABLED), but its next start cannot run the client and fails
+    closed (here: a restart). Either way the weight goes, the VIP stays (equal priorities); the
+    next Puppet run restores the client (without restarting keepalived) and the weight comes back.
+    No VIP move at any point."""
+    lab = matrix.lab
+    overrides = {} if method == "watcher" else {"check_method": method}   # the watcher is the lab's own
+    if overrides:
+        lab.configure({cc: overrides for cc in lab.ccs})
+    t = Timing.of({**lab.topology.module_params(lab.ccs[0]), **overrides})
 
     def once(holder: str) -> Measured:
         path = str(lab.module_param(holder, "state_client_path"))
         t0 = time.time()
         nodes.check(lab.client, holder, CLIENT_FAULTS[fault].format(path=path))
+        if t.watcher:
+            time.sleep(3 * t.period)
+            assert lab.priority_changes(holder, t0) == [], "the running watcher lost the weight of an ENABLED CC"
+            nodes.run(lab.client, holder, ["systemctl", "restart", WATCHER])   # it cannot start: that fails
         wait_priority(lab, holder, t0, base_priority(lab), t.loss + MARGIN_S)
         assert lab.holders() == [holder]
         healed = time.time()
-        result = puppet_run(lab, holder)
+        result = puppet_run(lab, holder, **overrides)
         assert any(path in line for line in result.changed), "Puppet did not restore the client"
         back = wait_priority(lab, holder, healed, base_priority(lab) + weight(lab), t.switch + MARGIN_S)
         measured = measure(lab, healed, t.switch + MARGIN_S)
         assert vip_moves(lab, t0) == [] and lab.holders() == [holder]
         return Measured(max(measured.recovery_s, back - healed))
 
-    matrix.repeat(f"CC client {fault} (holder)", "VIP stays; the next Puppet run restores the check",
-                  "heal", once)
+    try:
+        matrix.repeat(f"CC client {fault} (holder, {method})", "VIP stays; the next Puppet run restores the check",
+                      "heal", once)
+    finally:
+        if overrides:
+            lab.configure()
