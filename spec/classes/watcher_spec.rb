@@ -157,7 +157,8 @@ describe 'eucalyptus_cc_gateway' do
           'ExecStart=/usr/local/sbin/eucalyptus-cc-state --watch /run/eucalyptus-cc-gateway/cc-enabled ' \
           '--interval 0.1 --timeout 1 --keys-dir /var/lib/eucalyptus/keys 127.0.0.1:8774',
           "ExecStopPost=/bin/sh -c 'echo 0 > /run/eucalyptus-cc-gateway/cc-enabled.stop && " \
-          "mv -f /run/eucalyptus-cc-gateway/cc-enabled.stop /run/eucalyptus-cc-gateway/cc-enabled'",
+          'mv -f /run/eucalyptus-cc-gateway/cc-enabled.stop /run/eucalyptus-cc-gateway/cc-enabled || ' \
+          "rm -f /run/eucalyptus-cc-gateway/cc-enabled.stop /run/eucalyptus-cc-gateway/cc-enabled'",
           'Restart=always',
           'RestartSec=1',
           'StartLimitInterval=0',

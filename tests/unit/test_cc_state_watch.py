@@ -388,6 +388,35 @@ def test_a_removed_key_counts_at_the_next_signing(cc: KeptAliveCC, start, keys: 
         assert watcher.stop() == 0
 
 
+def test_a_key_openssl_cannot_sign_with_is_tried_once_per_sign_retry_s(cc: KeptAliveCC, start,
+                                                                       tmp_path: Path) -> None:
+    """From the first poll on, an unusable key costs one openssl run per SIGN_RETRY_S (1 s), not
+    one per poll: the state is 0 at once, and the CPU is not spent for nothing."""
+    bin_dir, runs = tmp_path / "bin", tmp_path / "openssl-runs"
+    bin_dir.mkdir()
+    (bin_dir / "openssl").write_text(f"#!/bin/sh\necho run >> {runs}\necho 'bad key' >&2\nexit 1\n")
+    (bin_dir / "openssl").chmod(0o755)
+    watcher = start(cc.endpoint, "--interval", str(INTERVAL), env={"PATH": f"{bin_dir}:{os.environ['PATH']}"})
+    watcher.wait_line("NOT ENABLED: openssl could not sign with ")
+    time.sleep(2.5)                                          # 25 polls
+    assert 2 <= len(runs.read_text().splitlines()) <= 4
+    assert (watcher.state.read_bytes(), watcher.log[1:]) == (b"0\n", [watcher.log[1]])
+
+
+def test_a_file_that_cannot_be_replaced_any_more_is_removed(cc: KeptAliveCC, start, run_dir: Path) -> None:
+    """Fail closed: where the 0 cannot be written (here: the temporary file's name taken by a
+    directory, as a full /run would refuse it), FILE goes (keepalived counts a missing file as 0)."""
+    watcher = start(cc.endpoint, "--interval", str(INTERVAL))
+    watcher.wait_line(enabled(cc))
+    assert (run_dir / STATE).read_bytes() == b"1\n"
+    (run_dir / f".{STATE}.tmp").mkdir()
+    cc.states = ("DISABLED",)
+    assert watcher.process.wait(timeout=10) == 1
+    assert not (run_dir / STATE).exists()
+    assert watcher.log[-1].startswith(f"eucalyptus-cc-state: cannot write {run_dir / STATE}: ")
+    (run_dir / f".{STATE}.tmp").rmdir()
+
+
 # --- stopping, writing, systemd ------------------------------------------------------------------------
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
