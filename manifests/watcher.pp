@@ -70,7 +70,7 @@ class eucalyptus_cc_gateway::watcher {
       }),
     }
 
-    # The watcher may keep the key it signs with in memory: a new one takes a restart.
+    # The watcher keeps its signed request for a minute: a new key counts at once after a restart.
     $cloud_pk = $eucalyptus_cc_gateway::cloud_pk ? {
       undef   => [],
       default => [File["${eucalyptus_cc_gateway::keys_path}/cloud-pk.pem"]],
