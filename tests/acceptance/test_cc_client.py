@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from cclab import nodes
+from cclab import bench, nodes
 from cclab.ccsim.soap import DESCRIBE, Message, ServiceId, SoapFaultError
 from cclab.ccsim.transport import call
 from cclab.clc import PORT
@@ -58,9 +58,11 @@ def test_a_request_signed_with_another_key_is_refused(lab: Lab, steady: str) -> 
 
 
 def test_the_stock_client_leaves_its_dummy_service_and_ours_does_not(lab: Lab, steady: str) -> None:
-    """On the backup, with its keepalived stopped: its own check would replace the lists every second."""
+    """On the backup, with what polls its CC stopped (the watcher, or keepalived's check): each of
+    their requests would replace the lists, ten times a second or every second."""
     backup = lab.peer(steady)
-    nodes.check(lab.client, backup, "systemctl stop keepalived")
+    pollers = f"keepalived {bench.WATCHER_UNIT}" if lab.timing().watcher else "keepalived"
+    nodes.check(lab.client, backup, f"systemctl stop {pollers}")
     try:
         nodes.check(lab.client, backup, STOCK)
         assert DUMMY in services(lab, backup), "the stock client's dummy service did not land in the CC's lists"
@@ -68,4 +70,4 @@ def test_the_stock_client_leaves_its_dummy_service_and_ours_does_not(lab: Lab, s
         assert code == 0, out
         assert services(lab, backup) == "[]", "the module's client should leave the lists empty (it sends none)"
     finally:
-        nodes.check(lab.client, backup, "systemctl start keepalived")
+        nodes.check(lab.client, backup, f"systemctl start {pollers}")
