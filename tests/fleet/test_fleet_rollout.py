@@ -19,6 +19,7 @@ FIGURES = REPORTS / "fleet-rollout.txt"     # one line per rollout, for README's
 COMMON = "data/common.yaml"
 TEMPLATE = "modules/eucalyptus_cc_gateway/templates/keepalived.conf.epp"
 METADATA = "modules/eucalyptus_cc_gateway/metadata.json"
+WATCHER = "eucalyptus-cc-watcher"
 
 
 def keepalived_pids(fleet: Fleet) -> dict[str, str]:
@@ -61,13 +62,17 @@ def roll_out(fleet: Fleet, what: str) -> None:
 def test_a_data_change_for_every_cluster_moves_no_vip(fleet: Fleet) -> None:
     original = puppetserver.read(fleet.client, fleet.server, COMMON)
     changed = {**yaml.safe_load(original), "eucalyptus_cc_gateway::notification_email": ["cloud-ops@example.com"],
-               "eucalyptus_cc_gateway::check_timeout": 4}
+               "eucalyptus_cc_gateway::check_timeout": 4, "eucalyptus_cc_gateway::watch_timeout": 2}
     puppetserver.write(fleet.client, fleet.server, COMMON, yaml.safe_dump(changed))
     try:
-        roll_out(fleet, "a new notification address and a longer check timeout")
+        # The watchers restart (a new unit): on a holder its file says 0 for a poll, and with the
+        # peer not ENABLED nothing moves.
+        roll_out(fleet, "a new notification address and longer check and watcher timeouts")
         for cc in fleet.ccs:
             conf = nodes.check(fleet.client, cc, ["cat", "/etc/keepalived/keepalived.conf"])
-            assert "cloud-ops@example.com" in conf and "timeout 7\n" in conf
+            unit = nodes.run(fleet.client, cc, ["systemctl", "cat", WATCHER])[1]
+            timeout = "timeout 7\n" in conf if "vrrp_script" in conf else " --timeout 2 " in unit
+            assert "cloud-ops@example.com" in conf and timeout, f"{cc}: the new timeout is not in force"
     finally:
         puppetserver.write(fleet.client, fleet.server, COMMON, original)
     roll_out(fleet, "the data change rolled back")
