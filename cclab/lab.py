@@ -217,8 +217,10 @@ class Lab:
         return rules
 
     def strip_gateway(self, cc: str) -> None:
-        """Take the gateway part away by hand: its preload file and its rules (a test's control)."""
+        """Take the gateway part away by hand: its preload file, its NAT backstop and its rules (a
+        test's control)."""
         nodes.check(self.client, cc, ["rm", "-f", PRELOAD])
+        nodes.run(self.client, cc, ["nft", "delete", "table", "ip", "eucalyptus_cc_gateway"])   # absent: no matter
         for _ in range(5):
             rules = self.gateway_rules(cc)
             if not rules:

@@ -23,7 +23,7 @@ from cclab.waiting import wait_until
 
 CONF = "/etc/keepalived/keepalived.conf"
 CLOUD_PK = "/var/lib/eucalyptus/keys/cloud-pk.pem"
-CHECK = "/usr/local/bin/CCclient-enabled-check.sh"
+CLIENT = "/usr/local/sbin/eucalyptus-cc-state"   # the watcher, or what the check script runs
 SCRIPT_USER = "keepalived_script"
 
 
@@ -161,11 +161,11 @@ def test_keepalived_logs_no_security_violation(lab: Lab, password: str, cc: str)
 
 @pytest.mark.parametrize("cc", ["cc1", "cc2"])
 def test_the_check_runs_as_the_script_user(lab: Lab, password: str, cc: str) -> None:
-    """keepalived runs the check (and so CCclient_full, which reads cloud-pk.pem) as the script
-    user, never as root: caught in the act in the process list."""
+    """The client that reads cloud-pk.pem (the state watcher, or the check keepalived runs) runs
+    as the script user, never as root: caught in the act in the process list."""
     def caught() -> set[str]:
         _, out = nodes.run(lab.client, cc, "for i in $(seq 40); do ps -eww -o user:32,args --no-headers; "
                            "sleep 0.05; done", timeout=30)
-        return {line.split(None, 1)[0] for line in out.splitlines() if CHECK in line and "ps -eww" not in line}
+        return {line.split(None, 1)[0] for line in out.splitlines() if CLIENT in line and "ps -eww" not in line}
     users = wait_until(caught, 10, f"the check caught running on {cc}", interval=0)
     assert users == {SCRIPT_USER}, f"the check ran as {users}"
