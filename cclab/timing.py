@@ -17,6 +17,7 @@ import yaml
 DEFAULTS = Path(__file__).resolve().parent.parent / "data" / "common.yaml"
 PREFIX = "eucalyptus_cc_gateway::"
 MARGIN_S = 2.0
+WATCHER_RESTART_S = 1.0     # the watcher unit's RestartSec
 
 
 @functools.cache

@@ -13,22 +13,21 @@ import time
 from fault_matrix import Matrix, Measured, base_priority, measure, vip_moves, wait_priority, weight
 
 from cclab import nodes
+from cclab.bench import WATCHER_UNIT
 from cclab.lab import Lab
-from cclab.timing import MARGIN_S
+from cclab.timing import MARGIN_S, WATCHER_RESTART_S
 
-UNIT = "eucalyptus-cc-watcher"
-RESTART_SEC = 1.0      # the unit's RestartSec
 DEAD_BOUND_S = 0.5     # a dead watcher's weight goes long before systemd restarts it (RestartSec)
 
 
 def signal_watcher(lab: Lab, cc: str, signal: str) -> float:
     """Send `signal` to the watcher on `cc`; return the node's clock just before."""
-    out = nodes.check(lab.client, cc, f"date +%s.%N; systemctl kill -s {signal} --kill-whom=main {UNIT}")
+    out = nodes.check(lab.client, cc, f"date +%s.%N; systemctl kill -s {signal} --kill-whom=main {WATCHER_UNIT}")
     return float(out.split()[0])
 
 
 def watcher_pid(lab: Lab, cc: str) -> str:
-    return nodes.check(lab.client, cc, ["systemctl", "show", "-p", "MainPID", "--value", UNIT]).strip()
+    return nodes.check(lab.client, cc, ["systemctl", "show", "-p", "MainPID", "--value", WATCHER_UNIT]).strip()
 
 
 def test_a_killed_watcher_takes_the_weight_with_it_at_once(matrix: Matrix) -> None:
@@ -43,7 +42,7 @@ def test_a_killed_watcher_takes_the_weight_with_it_at_once(matrix: Matrix) -> No
         dropped = wait_priority(lab, holder, t0, base_priority(lab), DEAD_BOUND_S + MARGIN_S)
         assert dropped - killed < DEAD_BOUND_S, f"the weight went {dropped - killed:.2f} s after the kill"
         back = wait_priority(lab, holder, dropped, base_priority(lab) + weight(lab),
-                             RESTART_SEC + t.loss + MARGIN_S)
+                             WATCHER_RESTART_S + t.loss + MARGIN_S)
         assert watcher_pid(lab, holder) not in ("0", before), "systemd did not restart the watcher"
         measured = measure(lab, t0, t.switch + MARGIN_S)
         assert vip_moves(lab, t0) == [] and lab.holders() == [holder]
@@ -67,7 +66,7 @@ def test_a_hung_watcher_is_killed_by_its_watchdog_and_the_weight_goes(matrix: Ma
         assert dropped - stopped < t.watcher_hang + MARGIN_S
         assert dropped - stopped > t.watchdog - MARGIN_S, "the weight went before the watchdog could have fired"
         back = wait_priority(lab, holder, dropped, base_priority(lab) + weight(lab),
-                             RESTART_SEC + t.loss + MARGIN_S)
+                             WATCHER_RESTART_S + t.loss + MARGIN_S)
         assert watcher_pid(lab, holder) not in ("0", before), "systemd did not replace the hung watcher"
         measured = measure(lab, t0, t.switch + MARGIN_S)
         assert vip_moves(lab, t0) == [] and lab.holders() == [holder]
