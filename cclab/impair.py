@@ -34,32 +34,32 @@ class Impairment:
         return f"{self.loss:.0%} loss and {self.jitter_ms:g} ms jitter each way"
 
 
-def _rules(dev: str, impairment: Impairment) -> list[list[str]]:
+def _rules(dev: str, impairment: Impairment) -> list[tuple[str, list[str]]]:
+    """(chain, rule) in the mangle table: loss, then the delayer's queue, each way."""
     rules = []
     for chain, side in (("PREROUTING", "-i"), ("POSTROUTING", "-o")):
-        match = ["-t", "mangle", chain, side, dev, "-m", "comment", "--comment", COMMENT]
-        rules.append([*match, "-m", "statistic", "--mode", "random", "--probability", f"{impairment.loss}",
-                      "-j", "DROP"])
-        rules.append([*match, "-j", "NFQUEUE", "--queue-num", str(QUEUE), "--queue-bypass"])
+        match = [side, dev, "-m", "comment", "--comment", COMMENT]
+        rules.append((chain, [*match, "-m", "statistic", "--mode", "random", "--probability", f"{impairment.loss}",
+                              "-j", "DROP"]))
+        rules.append((chain, [*match, "-j", "NFQUEUE", "--queue-num", str(QUEUE), "--queue-bypass"]))
     return rules
 
 
-def _iptables(action: str, rule: list[str]) -> list[str]:
-    table, chain, *rest = rule[1:]
-    return ["iptables", "-w", "-t", table, action, chain, *rest]
+def _iptables(action: str, chain: str, rule: list[str]) -> list[str]:
+    return ["iptables", "-w", "-t", "mangle", action, chain, *rule]
 
 
 def start(client: docker.DockerClient, node: str, dev: str, impairment: Impairment) -> None:
     nodes.check(client, node, ["systemd-run", f"--unit={UNIT}", "--collect", "--quiet",
                                "/usr/local/sbin/cclab-nfqdelay", str(QUEUE), f"{2 * impairment.jitter_ms:g}",
                                f"{impairment.seconds:g}"])
-    for rule in _rules(dev, impairment):
-        nodes.check(client, node, _iptables("-A", rule))
+    for chain, rule in _rules(dev, impairment):
+        nodes.check(client, node, _iptables("-A", chain, rule))
 
 
 def stop(client: docker.DockerClient, node: str, dev: str, impairment: Impairment) -> None:
-    for rule in _rules(dev, impairment):
-        nodes.run(client, node, _iptables("-D", rule))
+    for chain, rule in _rules(dev, impairment):
+        nodes.run(client, node, _iptables("-D", chain, rule))
     nodes.run(client, node, ["systemctl", "stop", UNIT])
 
 
