@@ -210,6 +210,9 @@ class _Server(ThreadingHTTPServer):
     """Tracks its open connections, so that closing it drops the kept-alive ones too: a CC that
     stops listening (its httpd gone) answers no one, not even an old connection."""
     daemon_threads = True                       # hung requests must not block a stop
+    # Apache's ListenBacklog (511), not socketserver's 5: a check that connects while the accept
+    # loop waits for a CPU must not lose its SYN and a second.
+    request_queue_size = 511
 
     def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
         super().__init__(address, handler)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from backlog_tools import BURST, connected_while_not_accepting
 
 from cclab.ccsim import ctl
 from cclab.ccsim.addresses import local_ipv4
@@ -219,6 +220,17 @@ def test_hang_keeps_connections_unanswered_until_cleared(sim: Sim) -> None:
     waiting.join(5)
     assert [a.service_statuses[0].local_state for a in answers] == ["LOADED"]
     assert sim.state()["fault"] is None  # type: ignore[index]
+
+
+def test_a_burst_of_connections_waits_in_apaches_backlog_while_the_simulator_is_off_cpu(sim: Sim) -> None:
+    assert sim.process is not None
+    port = sim.port
+    sim.process.send_signal(signal.SIGSTOP)            # its accept loop gets no CPU, as on a busy host
+    try:
+        assert connected_while_not_accepting(port) == BURST
+    finally:
+        sim.process.send_signal(signal.SIGCONT)
+    enable(sim)                                         # and it answers once it runs again
 
 
 def test_refuse_closes_the_listening_socket_and_clearing_reopens_it(sim: Sim) -> None:

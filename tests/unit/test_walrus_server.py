@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from backlog_tools import BURST, connected_while_not_accepting
 from image_tools import load
 
 SOURCE = Path(__file__).resolve().parents[2] / "cclab/images/walrus/walrus_server.py"
@@ -150,3 +151,11 @@ def test_a_client_hanging_up_mid_body_does_not_hurt_the_server(port: int, data: 
     assert conn.getresponse().read(10) == data[:10]
     conn.close()
     assert get(port, EMI)[2] == data
+
+
+def test_a_burst_of_connections_waits_in_the_backlog_while_nothing_accepts(tmp_path: Path) -> None:
+    server = walrus.make_server(tmp_path, "127.0.0.1", 0)     # listening, not serving
+    try:
+        assert connected_while_not_accepting(server.server_address[1]) == BURST
+    finally:
+        server.server_close()

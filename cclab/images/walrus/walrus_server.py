@@ -121,12 +121,17 @@ class WalrusHandler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
 
-def make_server(root: Path, bind: str = "0.0.0.0", port: int = 8773) -> ThreadingHTTPServer:
+class WalrusServer(ThreadingHTTPServer):
+    # Walrus (Netty, in eucalyptus-cloud) listens with the kernel's somaxconn backlog, not
+    # socketserver's 5: NCs that connect while the accept loop waits for a CPU must not lose SYNs.
+    request_queue_size = socket.SOMAXCONN
+    daemon_threads = True
+
+
+def make_server(root: Path, bind: str = "0.0.0.0", port: int = 8773) -> WalrusServer:
     """A listening server (not yet serving) for `root`; port 0 picks a free one."""
     handler = type("Handler", (WalrusHandler,), {"root": root})
-    server = ThreadingHTTPServer((bind, port), handler)
-    server.daemon_threads = True
-    return server
+    return WalrusServer((bind, port), handler)
 
 
 def notify_ready() -> None:
