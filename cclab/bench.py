@@ -150,7 +150,6 @@ SCENARIOS: dict[str, Callable[[Lab, str], Fault]] = {
 CHECK_BOUND = ("planned switch", "CC NOTREADY")   # a check, not VRRP, notices these
 # The documented default targets (README "Benchmark"): VIP takeover p50, seconds.
 TARGETS = {"planned switch": 0.5}
-WATCHER_UNIT = "eucalyptus-cc-watcher"   # the module's watcher_service_name
 SWITCH_CYCLES = 30      # at least, for the planned switch: enough for a p95 that is not the maximum
 P95_MIN_N = 20          # below this, p95 would be the maximum: not reported
 
@@ -182,7 +181,7 @@ def new_phase(lab: Lab, timing: Timing, backup: str) -> None:
     """Restart what asks the backup's CC (its watcher, or keepalived with its check script) so
     that its polling phase is new and independent of the holder's: the holder's own was new when
     it was the backup, a cycle earlier. The backup's CC is not ENABLED: nothing moves."""
-    unit = WATCHER_UNIT if timing.watcher else "keepalived"
+    unit = lab.watcher_unit(backup) if timing.watcher else "keepalived"
     nodes.check(lab.client, backup, ["systemctl", "restart", unit], timeout=30)
 
 
@@ -328,7 +327,7 @@ def watcher_cost(lab: Lab, cc: str, seconds: float = 30.0) -> dict[str, float]:
     """The state watcher's cost on `cc` over `seconds` at its configured rate: CPU (user and
     system, its own and its reaped children's: openssl when it signs) as a percentage of one core,
     and its resident memory in MiB."""
-    script = (f"p=$(systemctl show -p MainPID --value {WATCHER_UNIT}); cut -d' ' -f14-17 /proc/$p/stat; "
+    script = (f"p=$(systemctl show -p MainPID --value {lab.watcher_unit(cc)}); cut -d' ' -f14-17 /proc/$p/stat; "
               f"sleep {seconds:g}; cut -d' ' -f14-17 /proc/$p/stat; "
               "awk '/^VmRSS:/ {print $2}' /proc/$p/status; getconf CLK_TCK")
     lines = nodes.check(lab.client, cc, ["bash", "-c", script], timeout=seconds + 30).split("\n")

@@ -248,6 +248,10 @@ class Lab:
         """A class parameter in force on `cc`: the topology's, else the module's Hiera default."""
         return {**hiera_defaults(), **self.topology.module_params(self.topology.node(cc))}.get(name)
 
+    def watcher_unit(self, cc: str) -> str:
+        """The state watcher's systemd unit on `cc` (the module's watcher_service_name)."""
+        return str(self.module_param(cc, "watcher_service_name"))
+
     def timing(self, cc: str | None = None) -> Timing:
         return Timing.of(self.topology.module_params(self.topology.node(cc or self.ccs[0])))
 

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from cclab import bench, nodes
+from cclab import nodes
 from cclab.ccsim.soap import DESCRIBE, Message, ServiceId, SoapFaultError
 from cclab.ccsim.transport import call
 from cclab.clc import PORT
@@ -61,7 +61,7 @@ def test_the_stock_client_leaves_its_dummy_service_and_ours_does_not(lab: Lab, s
     """On the backup, with what polls its CC stopped (the watcher, or keepalived's check): each of
     their requests would replace the lists, ten times a second or every second."""
     backup = lab.peer(steady)
-    pollers = f"keepalived {bench.WATCHER_UNIT}" if lab.timing().watcher else "keepalived"
+    pollers = f"keepalived {lab.watcher_unit(backup)}" if lab.timing().watcher else "keepalived"
     nodes.check(lab.client, backup, f"systemctl stop {pollers}")
     try:
         nodes.check(lab.client, backup, STOCK)

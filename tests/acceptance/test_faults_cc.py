@@ -23,7 +23,6 @@ from fault_matrix import (
 )
 
 from cclab import nodes
-from cclab.bench import WATCHER_UNIT
 from cclab.lab import Lab
 from cclab.timing import MARGIN_S, WATCHER_RESTART_S, Timing
 from cclab.waiting import wait_until
@@ -182,11 +181,12 @@ def test_cc_client_broken_on_the_holder_until_the_next_puppet_run(matrix: Matrix
         if t.watcher:
             time.sleep(3 * t.period)
             assert lab.priority_changes(holder, t0) == [], "the running watcher lost the weight of an ENABLED CC"
-            nodes.run(lab.client, holder, ["systemctl", "restart", WATCHER_UNIT])   # it cannot start: that fails
+            watcher = lab.watcher_unit(holder)
+            nodes.run(lab.client, holder, ["systemctl", "restart", watcher])   # it cannot start: that fails
         dropped = wait_priority(lab, holder, t0, base_priority(lab), t.loss + MARGIN_S)
         if t.watcher:   # the stop wrote 0; the start must keep failing (systemd retries every second)
             time.sleep(2 * WATCHER_RESTART_S + t.period)
-            assert nodes.run(lab.client, holder, ["systemctl", "is-active", WATCHER_UNIT])[1].strip() != "active"
+            assert nodes.run(lab.client, holder, ["systemctl", "is-active", watcher])[1].strip() != "active"
             assert [new for _, _, new in lab.priority_changes(holder, dropped + 0.01)] == [], \
                 "the watcher came back without its client"
         assert lab.holders() == [holder]

@@ -13,7 +13,6 @@ import time
 from fault_matrix import Matrix, Measured, base_priority, measure, vip_moves, wait_priority, weight
 
 from cclab import nodes
-from cclab.bench import WATCHER_UNIT
 from cclab.lab import Lab
 from cclab.timing import MARGIN_S, WATCHER_RESTART_S
 
@@ -22,12 +21,13 @@ DEAD_BOUND_S = 0.5     # a dead watcher's weight goes long before systemd restar
 
 def signal_watcher(lab: Lab, cc: str, signal: str) -> float:
     """Send `signal` to the watcher on `cc`; return the node's clock just before."""
-    out = nodes.check(lab.client, cc, f"date +%s.%N; systemctl kill -s {signal} --kill-whom=main {WATCHER_UNIT}")
+    unit = lab.watcher_unit(cc)
+    out = nodes.check(lab.client, cc, f"date +%s.%N; systemctl kill -s {signal} --kill-whom=main {unit}")
     return float(out.split()[0])
 
 
 def watcher_pid(lab: Lab, cc: str) -> str:
-    return nodes.check(lab.client, cc, ["systemctl", "show", "-p", "MainPID", "--value", WATCHER_UNIT]).strip()
+    return nodes.check(lab.client, cc, ["systemctl", "show", "-p", "MainPID", "--value", lab.watcher_unit(cc)]).strip()
 
 
 def test_a_killed_watcher_takes_the_weight_with_it_at_once(matrix: Matrix) -> None:

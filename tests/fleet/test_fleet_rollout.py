@@ -10,7 +10,6 @@ import pytest
 import yaml
 
 from cclab import control_repo, nc, nodes, puppetserver
-from cclab.bench import WATCHER_UNIT
 from cclab.fleet import Fleet, Procedure
 from cclab.lab import REPORTS
 from cclab.timing import MARGIN_S
@@ -70,7 +69,8 @@ def test_a_data_change_for_every_cluster_moves_no_vip(fleet: Fleet) -> None:
         roll_out(fleet, "a new notification address and longer check and watcher timeouts")
         for cc in fleet.ccs:
             conf = nodes.check(fleet.client, cc, ["cat", "/etc/keepalived/keepalived.conf"])
-            unit = nodes.run(fleet.client, cc, ["systemctl", "cat", WATCHER_UNIT])[1]
+            lab = fleet.labs[fleet.topology.node(cc).cluster]
+            unit = nodes.run(fleet.client, cc, ["systemctl", "cat", lab.watcher_unit(cc)])[1]
             timeout = "timeout 7\n" in conf if "vrrp_script" in conf else " --timeout 2 " in unit
             assert "cloud-ops@example.com" in conf and timeout, f"{cc}: the new timeout is not in force"
     finally:
